@@ -1,0 +1,106 @@
+import { describe, expect, test } from "bun:test";
+import { Binary, Double, Int32, Long, ObjectId, Timestamp } from "bson";
+import { match, MatchSyntaxError, type MatchEntities } from "./match.ts";
+
+const root = { root: true };
+const nested = { root: false };
+
+describe("match", () => {
+  test("allows extra fields in a root-level document only", () => {
+    expect(match({ x: 1 }, { x: 1, y: 1 }, root)).toBeNull();
+    expect(match({ x: 1, y: 1 }, { x: 1 }, root)?.path).toBe("$.y");
+    expect(match({ x: { y: 1 } }, { x: { y: 1, z: 1 } }, root)?.path).toBe("$.x");
+    expect(match({ x: 1 }, { x: 1, y: 1 }, nested)?.path).toBe("$");
+  });
+
+  test("ignores key order", () => {
+    expect(match({ a: { x: 1, y: 2 } }, { a: { y: 2, x: 1 } }, root)).toBeNull();
+  });
+
+  test("compares int, long and double by value", () => {
+    expect(match(1, new Double(1.0), root)).toBeNull();
+    expect(match(1, Long.fromNumber(1), root)).toBeNull();
+    expect(match(new Int32(5), 5, root)).toBeNull();
+    expect(match(1, 1.5, root)).not.toBeNull();
+    expect(match(1, "1", root)).not.toBeNull();
+  });
+
+  test("requires arrays of equal length whose elements are not root documents", () => {
+    expect(match([1, 2, 3], [1, 2, 3, 4], root)).not.toBeNull();
+    expect(match([{ x: 1 }], [{ x: 1, y: 1 }], root)?.path).toBe("$[0]");
+  });
+
+  test("treats the documents of an iterable result as root documents", () => {
+    const options = { root: true, elementsAreRoot: true };
+    expect(match([{ x: 1 }, { x: 2 }], [{ x: 1, y: 1 }, { x: 2, y: 2 }], options)).toBeNull();
+    expect(match([{ x: 1 }], [{ x: 1 }, { x: 2 }], options)).not.toBeNull();
+  });
+
+  test("$$exists checks presence, and a null value exists", () => {
+    expect(match({ a: { $$exists: true } }, { a: null }, root)).toBeNull();
+    expect(match({ a: { $$exists: true } }, {}, root)?.path).toBe("$.a");
+    expect(match({ a: { $$exists: false } }, {}, root)).toBeNull();
+    expect(match({ a: { $$exists: false } }, { a: 1 }, root)).not.toBeNull();
+    expect(match({ n: { a: { $$exists: false } } }, { n: {} }, root)).toBeNull();
+  });
+
+  test("$$unsetOrMatches accepts an absent value or a match", () => {
+    const expected = { insertedId: { $$unsetOrMatches: 2 } };
+    expect(match(expected, {}, root)).toBeNull();
+    expect(match(expected, { insertedId: 2 }, root)).toBeNull();
+    expect(match(expected, { insertedId: 3 }, root)).not.toBeNull();
+    expect(match({ $$unsetOrMatches: { x: 1 } }, undefined, root)).toBeNull();
+    expect(match({ r: { $$unsetOrMatches: { $$exists: true } } }, { r: 1 }, root)).toBeNull();
+  });
+
+  test("$$unsetOrMatches keeps the root-ness of the value it wraps", () => {
+    expect(match({ $$unsetOrMatches: { x: 1 } }, { x: 1, y: 2 }, root)).toBeNull();
+    expect(match({ a: { $$unsetOrMatches: { x: 1 } } }, { a: { x: 1, y: 2 } }, root)).not.toBeNull();
+  });
+
+  test("$$type checks BSON types", () => {
+    expect(match({ $$type: ["int", "long"] }, Long.fromNumber(7), root)).toBeNull();
+    expect(match({ $$type: "int" }, new Int32(0), root)).toBeNull();
+    expect(match({ $$type: "int" }, new Double(0), root)).not.toBeNull();
+    expect(match({ $$type: "object" }, { a: 1 }, root)).toBeNull();
+    expect(match({ $$type: "object" }, [1], root)).not.toBeNull();
+    expect(match({ $$type: "objectId" }, new ObjectId(), root)).toBeNull();
+    expect(match({ $$type: "timestamp" }, new Timestamp({ t: 1, i: 1 }), root)).toBeNull();
+    expect(match({ a: { $$type: "string" } }, {}, root)?.path).toBe("$.a");
+  });
+
+  test("$$lte applies flexible numerics", () => {
+    expect(match({ $$lte: 1 }, new Double(1.0), root)).toBeNull();
+    expect(match({ $$lte: 1 }, 0, root)).toBeNull();
+    expect(match({ $$lte: 1 }, 1.1, root)).not.toBeNull();
+  });
+
+  test("$$matchesEntity and $$sessionLsid resolve entities", () => {
+    const lsid = { id: new Binary(new Uint8Array(16).fill(7), 4) };
+    const entities: MatchEntities = {
+      bsonEntity: (name) => (name === "id0" ? 42 : undefined),
+      sessionLsid: () => lsid,
+    };
+    expect(match({ _id: { $$matchesEntity: "id0" } }, { _id: 42 }, { root: true, entities })).toBeNull();
+    expect(match({ lsid: { $$sessionLsid: "s0" } }, { lsid: { id: new Binary(new Uint8Array(16).fill(7), 4) } }, { root: true, entities })).toBeNull();
+    expect(match({ lsid: { $$sessionLsid: "s0" } }, { lsid: { id: new Binary(new Uint8Array(16), 4) } }, { root: true, entities })).not.toBeNull();
+  });
+
+  test("$$matchAsDocument parses Extended JSON and $$matchAsRoot allows extra fields", () => {
+    expect(match({ $$matchAsDocument: { a: 1 } }, '{"a": 1}', root)).toBeNull();
+    expect(match({ $$matchAsDocument: { a: 1 } }, '{"a": 1, "b": 2}', root)).not.toBeNull();
+    expect(match({ $$matchAsDocument: { $$matchAsRoot: { a: 1 } } }, '{"a": 1, "b": 2}', root)).toBeNull();
+  });
+
+  test("compares other BSON values by type and value", () => {
+    const id = new ObjectId();
+    expect(match({ _id: id }, { _id: new ObjectId(id.toHexString()) }, root)).toBeNull();
+    expect(match({ _id: id }, { _id: new ObjectId() }, root)).not.toBeNull();
+    expect(match(null, null, root)).toBeNull();
+    expect(match(null, 0, root)).not.toBeNull();
+  });
+
+  test("rejects unknown special operators as a runner error", () => {
+    expect(() => match({ $$nope: 1 }, 1, root)).toThrow(MatchSyntaxError);
+  });
+});
