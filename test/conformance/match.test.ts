@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Binary, Double, Int32, Long, ObjectId, Timestamp } from "bson";
-import { match, MatchSyntaxError, type MatchEntities } from "./match.ts";
+import { match, MatchSyntaxError, type MatchEntities } from "./match";
 
 const root = { root: true };
 const nested = { root: false };

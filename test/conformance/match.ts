@@ -9,7 +9,7 @@ import {
   isDocument,
   numericValue,
   type Document,
-} from "./bson-values.ts";
+} from "./bson-values";
 
 /** Where and why an actual value differs from the expected one. */
 export interface Mismatch {

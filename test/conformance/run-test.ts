@@ -1,0 +1,147 @@
+import { MongoServerError, type MongoClient } from "mongodb";
+import { describe as show } from "./bson-values";
+import { createEntities, EntityMap } from "./entities";
+import { checkExpectedEvents } from "./events";
+import { findExclusion } from "./excluded-tests";
+import { executeOperation } from "./execute-operation";
+import { match } from "./match";
+import type { FailPointRecord } from "./operations";
+import { requirementsUnmet, type ServerInfo } from "./run-on-requirements";
+import type { CollectionData, SpecFile, TestCase } from "./load-spec-files";
+
+export type TestStatus = "passed" | "failed" | "not-applicable" | "skipped" | "excluded";
+
+export interface TestResult {
+  file: string;
+  description: string;
+  status: TestStatus;
+  /** Why it failed, was skipped, excluded or not applicable. */
+  reason?: string;
+}
+
+export interface RunEnvironment {
+  uri: string;
+  server: ServerInfo;
+  /** For initialData, outcome and turning fail points off; never observed. */
+  internalClient: MongoClient;
+  timeoutMs: number;
+}
+
+const MAJORITY = { w: "majority" } as const;
+const NAMESPACE_NOT_FOUND = 26;
+
+/** Runs one test of a file whose own runOnRequirements are already met. */
+export async function runTest(file: SpecFile, test: TestCase, env: RunEnvironment): Promise<TestResult> {
+  const result = (status: TestStatus, reason?: string): TestResult => ({ file: file.name, description: test.description, status, reason });
+  if (test.skipReason !== undefined) return result("skipped", test.skipReason);
+  const exclusion = findExclusion(file.name, test.description);
+  if (exclusion) return result("excluded", exclusion);
+  const unmet = await requirementsUnmet(test.runOnRequirements, env.server);
+  if (unmet) return result("not-applicable", unmet);
+
+  const failure = await runTestBody(file, test, env);
+  return failure === null ? result("passed") : result("failed", failure);
+}
+
+/** Executes a test and returns the failure message, or null when every assertion held. */
+async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment): Promise<string | null> {
+  const entities = new EntityMap();
+  const failPoints: FailPointRecord[] = [];
+  let step = "initialData";
+  const body = (async () => {
+    await setUpInitialData(file.initialData ?? [], env.internalClient);
+    step = "createEntities";
+    createEntities(file.createEntities ?? [], entities, env);
+    for (const [index, operation] of test.operations.entries()) {
+      step = `operation #${index} ${operation.name} on ${operation.object}`;
+      await executeOperation(operation, { entities, failPoints });
+    }
+  })();
+  let failure: string | null = null;
+  try {
+    if (await timesOut(body, env.timeoutMs)) failure = `${step}: timed out after ${env.timeoutMs / 1000}s`;
+  } catch (error) {
+    failure = `${step}: ${messageOf(error)}`;
+  }
+  for (const [, client] of entities.clients()) client.events?.stop();
+  try {
+    failure ??= checkEvents(test, entities);
+    failure ??= await checkOutcome(test.outcome ?? [], env.internalClient);
+  } catch (error) {
+    failure ??= `expectEvents/outcome: ${messageOf(error)}`;
+  }
+  const cleanupProblem = await turnOffFailPoints(failPoints, env.internalClient);
+  await entities.closeAll();
+  return failure ?? cleanupProblem;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** True when `work` outlives `ms`; rethrows its error otherwise. */
+async function timesOut(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<true>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  // Once timed out, the abandoned operation fails when its client closes; nobody awaits it then.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work.then(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function setUpInitialData(collections: CollectionData[], client: MongoClient): Promise<void> {
+  for (const data of collections) {
+    const db = client.db(data.databaseName);
+    await db.command({ drop: data.collectionName, writeConcern: MAJORITY }).catch((error: unknown) => {
+      if (!(error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND)) throw error;
+    });
+    if (data.createOptions !== undefined || data.documents.length === 0) {
+      await db.command({ create: data.collectionName, ...data.createOptions, writeConcern: MAJORITY });
+    }
+    if (data.documents.length > 0) {
+      await db.collection(data.collectionName).insertMany(data.documents, { writeConcern: MAJORITY });
+    }
+  }
+}
+
+function checkEvents(test: TestCase, entities: EntityMap): string | null {
+  for (const expected of test.expectEvents ?? []) {
+    const { events } = entities.get(expected.client, "client");
+    if (!events) return `expectEvents[${expected.client}]: the client does not observe command events`;
+    const problem = checkExpectedEvents(expected, events.events, entities);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/** Collection contents must match exactly (no extra fields at any level; key order free). */
+async function checkOutcome(collections: CollectionData[], client: MongoClient): Promise<string | null> {
+  for (const data of collections) {
+    const documents = await client
+      .db(data.databaseName)
+      .collection(data.collectionName)
+      .find({}, { sort: { _id: 1 }, readPreference: "primary", readConcern: { level: "local" }, promoteValues: false })
+      .toArray();
+    const mismatch = match(data.documents, documents, { root: false });
+    if (mismatch) {
+      return `outcome ${data.databaseName}.${data.collectionName} at ${mismatch.path}: ${mismatch.message}\n    actual: ${show(documents)}`;
+    }
+  }
+  return null;
+}
+
+async function turnOffFailPoints(failPoints: FailPointRecord[], client: MongoClient): Promise<string | null> {
+  for (const { name } of failPoints) {
+    try {
+      await client.db("admin").command({ configureFailPoint: name, mode: "off" });
+    } catch (error) {
+      return `could not turn fail point ${name} off: ${messageOf(error)}`;
+    }
+  }
+  return null;
+}

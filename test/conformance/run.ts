@@ -1,0 +1,87 @@
+/**
+ * Runs MongoDB's unified-format spec tests (change streams, CRUD) against MONGODB_URI, or
+ * against the in-process emulator when it is unset. Usage: `bun test/conformance/run.ts [filter]`,
+ * where filter is a substring of a file name or test description.
+ */
+import { MongoClient } from "mongodb";
+import { isSchemaSupported, loadSpecFiles, SPEC_DIR, SUPPORTED_SCHEMA_VERSION, type SpecFile } from "./load-spec-files";
+import { printSummary, printTestLine } from "./report";
+import { readServerInfo, requirementsUnmet, type ServerInfo } from "./run-on-requirements";
+import { runTest, type RunEnvironment, type TestResult } from "./run-test";
+
+const TEST_TIMEOUT_MS = 10_000;
+
+interface ServerUnderTest {
+  uri: string;
+  label: string;
+  close(): Promise<void>;
+}
+
+async function startServer(): Promise<ServerUnderTest> {
+  const uri = process.env.MONGODB_URI;
+  if (uri) return { uri, label: "MONGODB_URI", close: async () => undefined };
+  // Loaded lazily so a real server run never depends on the emulator's code.
+  const { startEmulator } = await import("../support/mongo-emulator/index");
+  const emulator = await startEmulator();
+  return { uri: emulator.uri, label: "emulator", close: () => emulator.close() };
+}
+
+function selectTests(file: SpecFile, filter: string | undefined): SpecFile["tests"] {
+  if (!filter || file.name.includes(filter)) return file.tests;
+  return file.tests.filter((test) => test.description.includes(filter));
+}
+
+async function runFile(file: SpecFile, filter: string | undefined, env: RunEnvironment): Promise<TestResult[]> {
+  const tests = selectTests(file, filter);
+  const fileLevel = (status: TestResult["status"], reason: string): TestResult[] =>
+    tests.map((test) => ({ file: file.name, description: test.description, status, reason }));
+  if (!isSchemaSupported(file.schemaVersion)) {
+    const failed = fileLevel("failed", `schemaVersion ${file.schemaVersion} is not supported (runner: ${SUPPORTED_SCHEMA_VERSION})`);
+    failed.forEach(printTestLine);
+    return failed;
+  }
+  const unmet = await requirementsUnmet(file.runOnRequirements, env.server);
+  if (unmet) return fileLevel("not-applicable", `file: ${unmet}`);
+  const results: TestResult[] = [];
+  for (const test of tests) {
+    const result = await runTest(file, test, env);
+    printTestLine(result);
+    results.push(result);
+  }
+  return results;
+}
+
+async function main(): Promise<number> {
+  const filter = process.argv[2];
+  let files: SpecFile[];
+  try {
+    files = loadSpecFiles();
+  } catch (error) {
+    console.error(`✗ ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  const server = await startServer();
+  const internalClient = new MongoClient(server.uri, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    const info: ServerInfo = await readServerInfo(internalClient, server.uri);
+    console.log(`Spec tests: ${SPEC_DIR}`);
+    console.log(`Server (${server.label}): ${info.version.join(".")} ${info.topology} at ${server.uri}\n`);
+    const env: RunEnvironment = { uri: server.uri, server: info, internalClient, timeoutMs: TEST_TIMEOUT_MS };
+    const results: TestResult[] = [];
+    for (const file of files) results.push(...(await runFile(file, filter, env)));
+    printSummary(results);
+    return results.some((result) => result.status === "failed") ? 1 : 0;
+  } finally {
+    await internalClient.close().catch(() => undefined);
+    await server.close();
+  }
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  console.error(`✗ conformance run aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+}
+// Lingering sockets must not keep the process alive after the summary.
+process.exit(process.exitCode);
