@@ -1,0 +1,95 @@
+import type { ResyncReason } from "./feed-frames.ts";
+import { clusterTimeOf, isSnapshotPosition, type Position } from "./feed-position.ts";
+
+export type HistoryEntry = { position: Position; time: bigint; frame: string };
+
+/** The point the history starts after: every event after it and up to now is kept. */
+export type HistoryFloor = { position: Position; time: bigint };
+
+export type HistoryLimits = { size: number; ttlMs: number };
+
+/**
+ * Recent feed events, bounded by count and age, so reconnecting clients get exactly what
+ * they missed. Entries are in commit order; positions map to sequence numbers so a
+ * lookup is O(1) and a replay is one slice.
+ */
+export class FeedHistory {
+  #entries: (HistoryEntry & { storedAt: number })[] = [];
+  #head = 0; // index of the oldest live entry; the array is compacted lazily
+  #sequenceOf = new Map<Position, number>();
+  #nextSequence = 0;
+  #floor: HistoryFloor | undefined;
+
+  constructor(
+    private readonly limits: HistoryLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get floor(): HistoryFloor | undefined {
+    return this.#floor;
+  }
+
+  get size(): number {
+    return this.#entries.length - this.#head;
+  }
+
+  /** The newest event's position, or the floor when there is none. */
+  get newestPosition(): Position | undefined {
+    return this.#entries.at(-1)?.position ?? this.#floor?.position;
+  }
+
+  /** Forgets everything: history restarts after `floor` (or is unusable until one is set). */
+  reset(floor: HistoryFloor | undefined): void {
+    this.#entries = [];
+    this.#head = 0;
+    this.#sequenceOf.clear();
+    this.#floor = floor;
+  }
+
+  append(entry: HistoryEntry): void {
+    this.#entries.push({ ...entry, storedAt: this.now() });
+    this.#sequenceOf.set(entry.position, this.#nextSequence++);
+    this.#evict();
+  }
+
+  /** The frames after `since`, or why the client must resync instead. */
+  framesAfter(since: string): string[] | ResyncReason {
+    this.#evict();
+    if (!this.#floor) return "position-unknown";
+    if (since === this.#floor.position) return this.#framesFrom(this.#head);
+
+    const sequence = this.#sequenceOf.get(since);
+    if (sequence !== undefined) return this.#framesFrom(this.#indexOf(sequence) + 1);
+
+    const time = clusterTimeOf(since);
+    if (time === undefined) return "position-unknown";
+    if (time < this.#floor.time) return "position-expired";
+    if (!isSnapshotPosition(since)) return "position-unknown";
+    let index = this.#entries.length;
+    while (index > this.#head && this.#entries[index - 1]!.time > time) index--;
+    return this.#framesFrom(index);
+  }
+
+  #framesFrom(index: number): string[] {
+    return this.#entries.slice(index).map((entry) => entry.frame);
+  }
+
+  #indexOf(sequence: number): number {
+    return this.#head + (sequence - (this.#nextSequence - this.size));
+  }
+
+  #evict(): void {
+    const expiredBefore = this.now() - this.limits.ttlMs;
+    while (this.size > 0) {
+      const oldest = this.#entries[this.#head]!;
+      if (this.size <= this.limits.size && oldest.storedAt >= expiredBefore) break;
+      this.#sequenceOf.delete(oldest.position);
+      this.#floor = { position: oldest.position, time: oldest.time };
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { ConfigError, loadConfig } from "./config.ts";
+import { startFeedServer } from "./feed-server.ts";
+import { createLogger } from "./logger.ts";
+import { connectToMongo, explainStartupFailure } from "./mongo-connect.ts";
+import packageJson from "../package.json" with { type: "json" };
+
+// The entry point: the only file with side effects. Everything else is built from arguments.
+const SHUTDOWN_DEADLINE_MS = 5_000;
+
+let request;
+try {
+  request = loadConfig(process.env, Bun.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`mongo-feed: ${error.message}\nRun with --help to see every setting.`);
+  process.exit(2);
+}
+if (request.kind === "help") {
+  console.log(request.text);
+  process.exit(0);
+}
+if (request.kind === "version") {
+  console.log(packageJson.version);
+  process.exit(0);
+}
+
+const { config } = request;
+const log = createLogger(config.logLevel);
+const shutdown = new AbortController();
+let listening = false;
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (shutdown.signal.aborted || !listening) {
+      log.warn("exiting now", { signal });
+      process.exit(shutdown.signal.aborted ? 1 : 0);
+    }
+    log.info("signal received; shutting down (send it again to exit at once)", { signal });
+    shutdown.abort();
+    setTimeout(() => {
+      log.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+  });
+}
+
+let client;
+try {
+  client = await connectToMongo(config);
+} catch (error) {
+  console.error(`mongo-feed: ${(error as Error).message}`);
+  process.exit(1);
+}
+
+try {
+  const server = await startFeedServer({ config, client, log, signal: shutdown.signal });
+  listening = true;
+  await server.closed;
+} catch (error) {
+  console.error(`mongo-feed: ${explainStartupFailure(error, config).message}`);
+  await client.close().catch(() => {});
+  process.exit(1);
+}
+await client.close();
+process.exit(0);
