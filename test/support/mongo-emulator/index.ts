@@ -1,3 +1,8 @@
+/** Public API: an in-process MongoDB wire-protocol emulator for tests (single-node replica set rs0, 7.0). */
+import type { Socket, TCPSocketListener } from "bun";
+import { Connection } from "./connection.ts";
+import { EmulatorState } from "./state.ts";
+
 /** Options for an in-process MongoDB wire-protocol emulator (test infrastructure only). */
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
@@ -15,6 +20,44 @@ export interface Emulator extends AsyncDisposable {
 }
 
 /** Starts the emulator and resolves once it accepts connections. */
-export async function startEmulator(_options: EmulatorOptions = {}): Promise<Emulator> {
-  throw new Error("not implemented yet");
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const state = new EmulatorState(options.historyLimit ?? 100_000);
+  const sockets = new Set<Socket<Connection>>();
+  const listener: TCPSocketListener<Connection> = Bun.listen<Connection>({
+    hostname: "127.0.0.1",
+    port: options.port ?? 0,
+    socket: {
+      open(socket) {
+        socket.data = new Connection(state, socket);
+        sockets.add(socket);
+      },
+      data(socket, chunk) {
+        socket.data.onData(chunk);
+      },
+      drain(socket) {
+        socket.data.onDrain();
+      },
+      close(socket) {
+        sockets.delete(socket);
+        socket.data?.onClose();
+      },
+      error(socket) {
+        sockets.delete(socket);
+        socket.data?.onClose();
+      },
+    },
+  });
+  state.port = listener.port;
+  const uri = `mongodb://127.0.0.1:${listener.port}/?replicaSet=rs0`;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      state.shutdown();
+      listener.stop(true);
+      for (const socket of sockets) socket.data?.onClose();
+      sockets.clear();
+    })();
+    return closing;
+  };
+  return { uri, port: listener.port, close, [Symbol.asyncDispose]: close };
 }

@@ -1,0 +1,128 @@
+/** One client connection: framing, in-order command processing, and back-pressured writes. */
+import type { Socket } from "bun";
+import type { Document } from "bson";
+import {
+  decodeMessage,
+  encodeOpMsg,
+  encodeOpReply,
+  MessageFramer,
+  MSG_EXHAUST_ALLOWED,
+  MSG_MORE_TO_COME,
+  OP_QUERY,
+  type Request,
+} from "./wire.ts";
+import { CLOSE_CONNECTION, runCommand } from "./dispatch.ts";
+import type { ConnectionInfo } from "./commands/context.ts";
+import type { EmulatorState } from "./state.ts";
+
+/** Per-socket state (stored in `socket.data`). */
+export class Connection implements ConnectionInfo {
+  readonly id: number;
+  appName?: string;
+  readonly #framer = new MessageFramer();
+  readonly #queue: Request[] = [];
+  #busy = false;
+  #closed = false;
+  #unsent: Buffer[] = [];
+
+  constructor(
+    readonly state: EmulatorState,
+    readonly socket: Socket<Connection>,
+  ) {
+    this.id = state.nextConnectionId();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes arrived: frame them and run every complete message in order. */
+  onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    try {
+      for (const message of this.#framer.push(chunk)) this.#queue.push(decodeMessage(message));
+    } catch {
+      // Malformed input: drop this connection, never the emulator.
+      this.close();
+      return;
+    }
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (!this.#busy && !this.#closed) {
+      const request = this.#queue.shift();
+      if (!request) return;
+      const reply = this.#run(request);
+      if (reply instanceof Promise) {
+        this.#busy = true;
+        reply.then(
+          (doc) => {
+            this.#busy = false;
+            this.#respond(request, doc);
+            this.#pump();
+          },
+          () => this.close(),
+        );
+        return;
+      }
+      this.#respond(request, reply);
+    }
+  }
+
+  #run(request: Request): Document | Promise<Document> {
+    const command = request.command;
+    const db = typeof command.$db === "string" ? command.$db : (request.fullCollectionName ?? "admin").split(".")[0] ?? "admin";
+    return runCommand({
+      state: this.state,
+      connection: this,
+      db,
+      command,
+      exhaustAllowed: (request.flags & MSG_EXHAUST_ALLOWED) !== 0,
+    });
+  }
+
+  #respond(request: Request, reply: Document): void {
+    if (this.#closed || reply === CLOSE_CONNECTION) return;
+    if (request.opCode === OP_QUERY) return this.#write(encodeOpReply(request.requestId, reply));
+    if (request.flags & MSG_MORE_TO_COME) return; // the client asked for no reply (w:0)
+    this.#write(encodeOpMsg(request.requestId, reply));
+  }
+
+  #write(buf: Buffer): void {
+    if (this.#unsent.length > 0) {
+      this.#unsent.push(buf);
+      return;
+    }
+    const written = this.socket.write(buf);
+    if (written < buf.length) this.#unsent.push(buf.subarray(Math.max(written, 0)));
+  }
+
+  /** The socket can take more bytes. */
+  onDrain(): void {
+    while (this.#unsent.length > 0 && !this.#closed) {
+      const buf = this.#unsent[0]!;
+      const written = this.socket.write(buf);
+      if (written < buf.length) {
+        this.#unsent[0] = buf.subarray(Math.max(written, 0));
+        return;
+      }
+      this.#unsent.shift();
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.length = 0;
+    this.#unsent = [];
+    this.socket.end();
+  }
+
+  /** The peer went away. */
+  onClose(): void {
+    this.#closed = true;
+    this.#queue.length = 0;
+    this.#unsent = [];
+  }
+}

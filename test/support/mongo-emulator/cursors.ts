@@ -1,0 +1,91 @@
+/** Server-side cursors (find/aggregate results and change streams), addressable from any connection. */
+import { Long, type Document } from "bson";
+import { CommandError } from "./errors.ts";
+
+/** One batch handed to getMore; `exhausted` closes the cursor (id 0 in the reply). */
+export interface Batch {
+  docs: Document[];
+  exhausted: boolean;
+  postBatchResumeToken?: Document;
+}
+
+export interface GetMoreOptions {
+  batchSize?: number;
+  maxTimeMS?: number;
+}
+
+/** A cursor kept by the registry between getMores. */
+export interface Cursor {
+  id: Long;
+  ns: string;
+  readonly isChangeStream: boolean;
+  next(options: GetMoreOptions): Batch | Promise<Batch>;
+  /** Called when killed (killCursors, drop, shutdown): must wake a waiting getMore. */
+  kill(): void;
+}
+
+/** Documents already computed for a find or aggregate, served in batches. */
+export class ArrayCursor implements Cursor {
+  id = Long.ZERO;
+  readonly isChangeStream = false;
+  #position = 0;
+
+  constructor(
+    public ns: string,
+    readonly docs: Document[],
+  ) {}
+
+  next({ batchSize }: GetMoreOptions): Batch {
+    const size = batchSize && batchSize > 0 ? batchSize : this.docs.length;
+    const docs = this.docs.slice(this.#position, this.#position + size);
+    this.#position += docs.length;
+    return { docs, exhausted: this.#position >= this.docs.length };
+  }
+
+  kill(): void {}
+}
+
+/** All open cursors by id. */
+export class CursorRegistry {
+  readonly #cursors = new Map<string, Cursor>();
+  #nextId = BigInt(Math.floor(Math.random() * 2 ** 40)) * 1000n + 1n;
+
+  /** Assigns an id and keeps the cursor for getMore. */
+  register(cursor: Cursor): Long {
+    cursor.id = Long.fromBigInt(this.#nextId++);
+    this.#cursors.set(cursor.id.toString(), cursor);
+    return cursor.id;
+  }
+
+  /** The cursor, or CursorNotFound (43) like a real server. */
+  get(id: Long | number): Cursor {
+    const cursor = this.#cursors.get(id.toString());
+    if (!cursor) throw new CommandError(43, `cursor id ${id.toString()} not found`);
+    return cursor;
+  }
+
+  /** Whether the id names an open change stream cursor. */
+  isChangeStream(id: unknown): boolean {
+    return typeof id === "object" && id !== null && this.#cursors.get(String(id))?.isChangeStream === true;
+  }
+
+  /** Forgets a cursor that is exhausted. */
+  forget(cursor: Cursor): void {
+    this.#cursors.delete(cursor.id.toString());
+  }
+
+  /** Kills a cursor; returns whether it existed. */
+  kill(id: Long | number): boolean {
+    const key = id.toString();
+    const cursor = this.#cursors.get(key);
+    if (!cursor) return false;
+    this.#cursors.delete(key);
+    cursor.kill();
+    return true;
+  }
+
+  killAll(): void {
+    for (const cursor of this.#cursors.values()) cursor.kill();
+    this.#cursors.clear();
+  }
+}

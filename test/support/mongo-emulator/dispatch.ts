@@ -1,0 +1,84 @@
+/** Runs one command: fail point, handler, error mapping, and the `$clusterTime`/`operationTime` gossip. */
+import type { Document } from "bson";
+import { CommandError, RESUMABLE_CHANGE_STREAM_CODES, RETRYABLE_WRITE_CODES } from "./errors.ts";
+import type { FailCommandData } from "./fail-points.ts";
+import type { CommandContext, CommandHandler } from "./commands/context.ts";
+import { commandHandlers } from "./commands/registry.ts";
+
+/** Marker reply meaning "close the connection without answering". */
+export const CLOSE_CONNECTION: Document = Object.freeze({});
+
+const RETRYABLE_WRITE_COMMANDS = new Set(["insert", "update", "delete", "findAndModify"]);
+
+/** Runs a command; the reply is synchronous whenever the command does not wait. */
+export function runCommand(ctx: CommandContext): Document | Promise<Document> {
+  const name = Object.keys(ctx.command)[0] ?? "";
+  const failure = ctx.state.failPoints.check(name, ctx.connection.appName);
+  if (failure) return applyFailPoint(ctx, name, failure);
+  return execute(ctx, name);
+}
+
+function execute(ctx: CommandContext, name: string): Document | Promise<Document> {
+  const handler: CommandHandler | undefined = commandHandlers[name];
+  if (!handler) {
+    return finish(ctx, new CommandError(59, `no such command: '${name}'`).toReply());
+  }
+  try {
+    const result = handler(ctx);
+    if (result instanceof Promise) {
+      return result.then(
+        (reply) => finish(ctx, reply),
+        (error: unknown) => finish(ctx, errorReply(error, ctx, name)),
+      );
+    }
+    return finish(ctx, result);
+  } catch (error) {
+    return finish(ctx, errorReply(error, ctx, name));
+  }
+}
+
+function finish(ctx: CommandContext, reply: Document): Document {
+  if (reply === CLOSE_CONNECTION) return reply;
+  return Object.assign(reply, ctx.state.gossip());
+}
+
+function errorReply(error: unknown, ctx: CommandContext, name: string): Document {
+  if (error instanceof CommandError) {
+    const labels = error.labels ?? defaultLabels(ctx, name, error.code);
+    return new CommandError(error.code, error.message, labels, error.extra).toReply();
+  }
+  // Anything else is a bad request the query engine rejected (e.g. an unknown operator).
+  const message = error instanceof Error ? error.message : String(error);
+  return new CommandError(2, message).toReply();
+}
+
+/** Labels a real 7.0 server adds by itself when the fail point gives none. */
+function defaultLabels(ctx: CommandContext, name: string, code: number): string[] | undefined {
+  if (name === "getMore" && RESUMABLE_CHANGE_STREAM_CODES.has(code)) {
+    const isChangeStream = ctx.state.cursors.isChangeStream(ctx.command.getMore);
+    if (isChangeStream) return ["ResumableChangeStreamError"];
+  }
+  if (RETRYABLE_WRITE_COMMANDS.has(name) && ctx.command.txnNumber !== undefined && RETRYABLE_WRITE_CODES.has(code)) {
+    return ["RetryableWriteError"];
+  }
+  if ((name === "commitTransaction" || name === "abortTransaction") && RETRYABLE_WRITE_CODES.has(code)) {
+    return ["RetryableWriteError"];
+  }
+  return undefined;
+}
+
+async function applyFailPoint(ctx: CommandContext, name: string, data: FailCommandData): Promise<Document> {
+  if (data.closeConnection) {
+    ctx.connection.close();
+    return CLOSE_CONNECTION;
+  }
+  if (data.blockConnection && data.blockTimeMS) await ctx.state.sleep(data.blockTimeMS).promise;
+  if (data.errorCode !== undefined) {
+    const message = data.errmsg ?? "Failing command via 'failCommand' failpoint";
+    const error = new CommandError(data.errorCode, message, data.errorLabels);
+    return finish(ctx, errorReply(error, ctx, name));
+  }
+  const reply = await execute(ctx, name);
+  if (data.writeConcernError && reply !== CLOSE_CONNECTION) reply.writeConcernError = data.writeConcernError;
+  return reply;
+}

@@ -1,0 +1,81 @@
+/** Everything one running emulator owns: data, history, cursors, fail points and pending timers. */
+import { Binary, ObjectId, Long, type Document } from "bson";
+import { CursorRegistry } from "./cursors.ts";
+import { FailPoints } from "./fail-points.ts";
+import { Oplog } from "./oplog.ts";
+import { Store } from "./store.ts";
+import { toTimestamp } from "./cluster-clock.ts";
+
+const ZERO_HASH_BINARY = new Binary(new Uint8Array(20), 0);
+
+/** Shared server state passed to every command handler. */
+export class EmulatorState {
+  readonly oplog: Oplog;
+  readonly store: Store;
+  readonly cursors = new CursorRegistry();
+  readonly failPoints = new FailPoints();
+  readonly processId = new ObjectId();
+  readonly electionId = new ObjectId("7fffffff0000000000000001");
+  readonly startedAt = new Date();
+  port = 0;
+  closed = false;
+  #timers = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
+  #nextConnectionId = 1;
+
+  constructor(historyLimit: number) {
+    this.oplog = new Oplog(historyLimit);
+    this.store = new Store(this.oplog);
+  }
+
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  nextConnectionId(): number {
+    return this.#nextConnectionId++;
+  }
+
+  /** Resolves after `ms` or as soon as the emulator closes (close() never waits for timers). */
+  sleep(ms: number): { promise: Promise<void>; cancel: () => void } {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    if (this.closed) {
+      resolve();
+      return { promise, cancel: () => {} };
+    }
+    const entry = {
+      timer: setTimeout(() => {
+        this.#timers.delete(entry);
+        resolve();
+      }, ms),
+      resolve,
+    };
+    this.#timers.add(entry);
+    const cancel = () => {
+      clearTimeout(entry.timer);
+      this.#timers.delete(entry);
+      resolve();
+    };
+    return { promise, cancel };
+  }
+
+  /** Stops every timer and wakes everything that waits. */
+  shutdown(): void {
+    this.closed = true;
+    for (const entry of this.#timers) {
+      clearTimeout(entry.timer);
+      entry.resolve();
+    }
+    this.#timers.clear();
+    this.cursors.killAll();
+    this.oplog.notify();
+  }
+
+  /** `$clusterTime` and `operationTime` for a reply. */
+  gossip(): Document {
+    const clusterTime = toTimestamp(this.oplog.clock.current);
+    return {
+      $clusterTime: { clusterTime, signature: { hash: ZERO_HASH_BINARY, keyId: Long.ZERO } },
+      operationTime: clusterTime,
+    };
+  }
+}
