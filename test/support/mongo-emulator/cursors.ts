@@ -66,7 +66,7 @@ export class CursorRegistry {
 
   /** Whether the id names an open change stream cursor. */
   isChangeStream(id: unknown): boolean {
-    return typeof id === "object" && id !== null && this.#cursors.get(String(id))?.isChangeStream === true;
+    return (typeof id === "object" || typeof id === "number") && this.#cursors.get(String(id))?.isChangeStream === true;
   }
 
   /** Forgets a cursor that is exhausted. */

@@ -75,8 +75,10 @@ async function applyFailPoint(ctx: CommandContext, name: string, data: FailComma
   if (data.blockConnection && data.blockTimeMS) await ctx.state.sleep(data.blockTimeMS).promise;
   if (data.errorCode !== undefined) {
     const message = data.errmsg ?? "Failing command via 'failCommand' failpoint";
-    const error = new CommandError(data.errorCode, message, data.errorLabels);
-    return finish(ctx, errorReply(error, ctx, name));
+    // failCommand fires before the cursor is checked out, so a getMore gets no
+    // ResumableChangeStreamError unless the fail point names it; writes still get RetryableWriteError.
+    const labels = data.errorLabels ?? (name === "getMore" ? [] : undefined);
+    return finish(ctx, errorReply(new CommandError(data.errorCode, message, labels), ctx, name));
   }
   const reply = await execute(ctx, name);
   if (data.writeConcernError && reply !== CLOSE_CONNECTION) reply.writeConcernError = data.writeConcernError;

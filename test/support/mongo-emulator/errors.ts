@@ -33,6 +33,7 @@ const CODE_NAMES: Record<number, string> = {
   134: "ReadConcernMajorityNotAvailableYet",
   150: "StaleEpoch",
   189: "PrimarySteppedDown",
+  216: "ElectionInProgress",
   234: "RetryChangeStream",
   237: "CursorKilled",
   251: "NoSuchTransaction",

@@ -68,6 +68,10 @@ const getMore: CommandHandler = (ctx) => {
   if (cursor.ns !== expectedNs && !cursor.isChangeStream) {
     throw new CommandError(13, `Requested getMore on namespace '${expectedNs}', but cursor belongs to a different namespace ${cursor.ns}`);
   }
+  const failure = state.failPoints.checkGetMoreAfterCheckout();
+  if (failure?.errorCode !== undefined) {
+    throw new CommandError(failure.errorCode, "Failing command via 'failGetMoreAfterCursorCheckout' failpoint", failure.errorLabels);
+  }
   const batchSize = command.batchSize === undefined ? undefined : Number(command.batchSize);
   const maxTimeMS = command.maxTimeMS === undefined ? undefined : Number(command.maxTimeMS);
   const batch = cursor.next({ batchSize, maxTimeMS });
