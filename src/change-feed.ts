@@ -96,8 +96,8 @@ export class ChangeFeed {
     let attempt = 0;
     while (!signal.aborted) {
       const stream = this.options.collection.watch<StoredPost, PostsChange>(pipeline, {
-        startAfter,
-        maxAwaitTimeMS: this.options.maxAwaitTimeMS ?? 500,
+        ...(startAfter ? { startAfter } : {}), // an undefined key would reach the server as null
+        maxAwaitTimeMS: this.options.maxAwaitTimeMS ?? 250,
       });
       const closeStream = () => void stream.close().catch(() => {});
       signal.addEventListener("abort", closeStream, { once: true });

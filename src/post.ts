@@ -10,10 +10,15 @@ const text = (field: string, max: number) =>
     v.maxLength(max, `${field} must be at most ${max} characters`),
   );
 
+const isJsonObject = (input: unknown) => typeof input === "object" && input !== null && !Array.isArray(input);
+
 /** The body of POST /posts. Unknown keys are refused so typos are not silently dropped. */
-export const NewPostSchema = v.strictObject(
-  { author: text("author", 64), content: text("content", 10_000) },
-  (issue) => (issue.expected === "never" ? `unknown field ${JSON.stringify(issue.path?.at(-1)?.key)}` : "body must be a JSON object with author and content"),
+export const NewPostSchema = v.pipe(
+  v.custom<Record<string, unknown>>(isJsonObject, "body must be a JSON object with author and content"),
+  v.strictObject({ author: text("author", 64), content: text("content", 10_000) }, (issue) => {
+    const key = JSON.stringify(issue.path?.at(-1)?.key);
+    return issue.expected === "never" ? `unknown field ${key}` : `${JSON.parse(key)} is required`;
+  }),
 );
 export type NewPost = v.InferOutput<typeof NewPostSchema>;
 

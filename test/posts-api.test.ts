@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Collection } from "mongodb";
+import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+
+let mongo: MongoTarget;
+let uri: string;
+let feed: TestFeed;
+let driver: Awaited<ReturnType<typeof connectDriver>>;
+let posts: Collection;
+
+beforeAll(async () => {
+  mongo = await startMongoTarget();
+  uri = mongo.uri(uniqueDatabase("api"));
+  feed = await startTestFeed(uri);
+  driver = await connectDriver(uri);
+  posts = driver.db().collection("posts");
+});
+
+afterAll(async () => {
+  await driver?.close();
+  await feed?.close();
+  await mongo?.[Symbol.asyncDispose]();
+});
+
+describe("POST /posts", () => {
+  test("stores a trimmed post and answers 201 with the post and its Location", async () => {
+    const response = await postJson(feed.http, { author: "  Ada Lovelace ", content: "\n Notes on the engine \t" });
+    expect(response.status).toBe(201);
+    expect(response.headers.get("content-type")).toStartWith("application/json");
+    const post = (await response.json()) as Record<string, string>;
+    expect(post).toEqual({ id: expect.stringMatching(/^[0-9a-f]{24}$/), author: "Ada Lovelace", content: "Notes on the engine", createdAt: expect.any(String) });
+    expect(new Date(post.createdAt!).toISOString()).toBe(post.createdAt!);
+    expect(response.headers.get("location")).toBe(`/posts/${post.id}`);
+
+    const fetched = await fetch(`${feed.http}${response.headers.get("location")}`);
+    expect(fetched.status).toBe(200);
+    expect(await fetched.json()).toEqual(post);
+    const stored = await posts.findOne({ author: "Ada Lovelace" });
+    expect(Object.keys(stored!)).toEqual(["_id", "author", "content", "createdAt"]);
+    expect(stored!.createdAt).toBeInstanceOf(Date);
+  });
+
+  test("accepts the longest author and content", async () => {
+    const response = await postJson(feed.http, { author: "a".repeat(64), content: "c".repeat(10_000) });
+    expect(response.status).toBe(201);
+  });
+
+  const json = (body: unknown) => ({ body: JSON.stringify(body), type: "application/json" });
+  const badRequests: { name: string; body: string | Uint8Array | ReadableStream; type?: string; status: number; detail: RegExp; issues?: { path: string; message: RegExp }[] }[] = [
+    { name: "malformed JSON", body: '{"author": "a", ', type: "application/json", status: 400, detail: /not valid JSON/ },
+    { name: "an empty body", body: "", type: "application/json", status: 400, detail: /empty/ },
+    { name: "invalid UTF-8", body: new Uint8Array([0x7b, 0x22, 0x61, 0xff, 0xfe, 0x22, 0x7d]), type: "application/json", status: 400, detail: /UTF-8/ },
+    { name: "a JSON array", ...json([{ author: "a", content: "b" }]), status: 400, detail: /not valid/, issues: [{ path: "", message: /JSON object/ }] },
+    { name: "JSON null", ...json(null), status: 400, detail: /not valid/, issues: [{ path: "", message: /JSON object/ }] },
+    { name: "a missing author", ...json({ content: "b" }), status: 400, detail: /not valid/, issues: [{ path: "author", message: /^author is required$/ }] },
+    { name: "a missing content", ...json({ author: "a" }), status: 400, detail: /not valid/, issues: [{ path: "content", message: /^content is required$/ }] },
+    { name: "a number as author", ...json({ author: 7, content: "b" }), status: 400, detail: /not valid/, issues: [{ path: "author", message: /must be a string/ }] },
+    { name: "an object as content", ...json({ author: "a", content: { text: "b" } }), status: 400, detail: /not valid/, issues: [{ path: "content", message: /must be a string/ }] },
+    { name: "an empty author", ...json({ author: "", content: "b" }), status: 400, detail: /not valid/, issues: [{ path: "author", message: /must not be empty/ }] },
+    { name: "a whitespace-only content", ...json({ author: "a", content: " \n\t " }), status: 400, detail: /not valid/, issues: [{ path: "content", message: /must not be empty/ }] },
+    { name: "a 65-character author", ...json({ author: "a".repeat(65), content: "b" }), status: 400, detail: /not valid/, issues: [{ path: "author", message: /at most 64/ }] },
+    { name: "a 10,001-character content", ...json({ author: "a", content: "c".repeat(10_001) }), status: 400, detail: /not valid/, issues: [{ path: "content", message: /at most 10000/ }] },
+    { name: "an extra field", ...json({ author: "a", content: "b", admin: true }), status: 400, detail: /not valid/, issues: [{ path: "admin", message: /unknown field "admin"/ }] },
+    { name: "a body over 64 KiB", ...json({ author: "a", content: "c".repeat(70_000) }), status: 413, detail: /larger than 65536 bytes/ },
+    { name: "no content type", body: '{"author":"a","content":"b"}', status: 415, detail: /application\/json, got none/ },
+    { name: "a text/plain content type", body: '{"author":"a","content":"b"}', type: "text/plain", status: 415, detail: /got "text\/plain"/ },
+    { name: "a form content type", body: "author=a&content=b", type: "application/x-www-form-urlencoded", status: 415, detail: /application\/json/ },
+  ];
+
+  for (const bad of badRequests) {
+    test(`refuses ${bad.name} with ${bad.status} and stores nothing`, async () => {
+      const before = await posts.countDocuments();
+      const headers: Record<string, string> = bad.type ? { "Content-Type": bad.type } : {};
+      const response = await fetch(`${feed.http}/posts`, { method: "POST", headers, body: bad.body });
+      expect(response.status).toBe(bad.status);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      const problem = (await response.json()) as Record<string, unknown>;
+      expect(problem).toMatchObject({ type: "about:blank", title: expect.any(String), status: bad.status, detail: expect.stringMatching(bad.detail) });
+      if (bad.issues) {
+        expect(problem.issues).toEqual(bad.issues.map((issue) => ({ path: issue.path, message: expect.stringMatching(issue.message) })));
+      }
+      expect(JSON.stringify(problem)).not.toMatch(/\bat .*\.ts:\d+/); // no stack traces
+      expect(await posts.countDocuments()).toBe(before);
+    });
+  }
+
+  test("refuses a streamed body without Content-Length once it passes 64 KiB, without reading it all", async () => {
+    const before = await posts.countDocuments();
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // Far more than the limit; the server must stop reading long before the end.
+        if (sent >= 8 * 1024 * 1024) return controller.close();
+        sent += 16 * 1024;
+        controller.enqueue(new Uint8Array(16 * 1024).fill(0x20));
+      },
+    });
+    const response = await fetch(`${feed.http}/posts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: endless });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ status: 413, title: "Content Too Large" });
+    expect(await posts.countDocuments()).toBe(before);
+  });
+
+  test("answers 503 with Retry-After when MongoDB cannot take the write, and stores nothing", async () => {
+    const before = await posts.countDocuments();
+    const admin = driver.db("admin");
+    // Both the write and the driver's one retry lose their connection.
+    await admin.command({ configureFailPoint: "failCommand", mode: { times: 2 }, data: { failCommands: ["insert"], closeConnection: true, appName: "mongo-feed" } });
+    try {
+      const response = await postJson(feed.http, { author: "a", content: "during an outage" });
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(await response.json()).toMatchObject({ status: 503, title: "Service Unavailable", detail: expect.stringMatching(/MongoDB/) });
+    } finally {
+      await admin.command({ configureFailPoint: "failCommand", mode: "off" });
+    }
+    expect(await posts.countDocuments()).toBe(before);
+    expect((await postJson(feed.http, { author: "a", content: "after the outage" })).status).toBe(201);
+  });
+});
+
+describe("routing", () => {
+  const cases: { method: string; path: string; status: number; allow?: string }[] = [
+    { method: "PUT", path: "/posts", status: 405, allow: "GET, POST, HEAD" },
+    { method: "DELETE", path: "/posts", status: 405, allow: "GET, POST, HEAD" },
+    { method: "POST", path: "/posts/0123456789abcdef01234567", status: 405, allow: "GET, HEAD" },
+    { method: "POST", path: "/", status: 405, allow: "GET, HEAD" },
+    { method: "GET", path: "/nothing-here", status: 404 },
+    { method: "GET", path: "/posts/not-an-id", status: 404 },
+    { method: "GET", path: "/posts/0123456789abcdef01234567", status: 404 },
+    { method: "GET", path: "/", status: 426 },
+  ];
+  for (const { method, path, status, allow } of cases) {
+    test(`${method} ${path} answers ${status} as problem+json`, async () => {
+      const response = await fetch(`${feed.http}${path}`, { method });
+      expect(response.status).toBe(status);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      expect(await response.json()).toMatchObject({ status, detail: expect.any(String), instance: path });
+      if (allow) expect(response.headers.get("allow")).toBe(allow);
+    });
+  }
+
+  test("health endpoints say live and ready", async () => {
+    expect(await (await fetch(`${feed.http}/health/live`)).json()).toEqual({ status: "live" });
+    const ready = await fetch(`${feed.http}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: "ready" });
+  });
+});
+
+describe("GET /posts", () => {
+  test("lists posts newest first, pages with before, and carries a position", async () => {
+    const database = uniqueDatabase("list");
+    await using listFeed = await startTestFeed(mongo.uri(database));
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n++) ids.push(((await (await postJson(listFeed.http, { author: "lister", content: `n${n}` })).json()) as { id: string }).id);
+
+    const first = (await (await fetch(`${listFeed.http}/posts?limit=3`)).json()) as { posts: { id: string }[]; position: string; next: string };
+    expect(first.posts.map((post) => post.id)).toEqual(ids.slice(2).reverse());
+    expect(first.position).toMatch(/^82[0-9A-F]{16}$/);
+    expect(first.next).toBe(`/posts?limit=3&before=${ids[2]}`);
+    const second = (await (await fetch(`${listFeed.http}${first.next}`)).json()) as { posts: { id: string }[]; next: string | null };
+    expect(second.posts.map((post) => post.id)).toEqual(ids.slice(0, 2).reverse());
+    expect(second.next).toBeNull();
+  });
+
+  for (const query of ["limit=0", "limit=101", "limit=ten", "before=xyz", "sort=asc"]) {
+    test(`refuses ?${query} with 400`, async () => {
+      const response = await fetch(`${feed.http}/posts?${query}`);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ status: 400, issues: [expect.objectContaining({ message: expect.any(String) })] });
+    });
+  }
+});

@@ -1,0 +1,104 @@
+import type { Subprocess } from "bun";
+
+const repoRoot = new URL("../../", import.meta.url).pathname;
+
+export type LogLine = { level?: string; msg?: string; [key: string]: unknown };
+
+/**
+ * The feed server as a real child process (signals, exit codes, the compiled binary).
+ * Its JSON log lines are events a test can await.
+ */
+export class ServerProcess implements AsyncDisposable {
+  readonly logs: LogLine[] = [];
+  stderr = "";
+  readonly exited: Promise<number>;
+  #checks = new Set<() => void>();
+
+  private constructor(readonly process: Subprocess<"ignore", "pipe", "pipe">) {
+    this.exited = process.exited;
+    void this.#readLines(process.stdout, (line) => {
+      try {
+        this.logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        this.logs.push({ msg: line });
+      }
+    });
+    void this.#readLines(process.stderr, (line) => (this.stderr += `${line}\n`));
+    void this.exited.then(() => this.#check());
+  }
+
+  /** `bun src/index.ts`, or `command` (e.g. the compiled binary), with settings as environment variables. */
+  static spawn(env: Record<string, string>, command: string[] = ["bun", "src/index.ts"], args: string[] = []): ServerProcess {
+    const child = Bun.spawn([...command, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    return new ServerProcess(child);
+  }
+
+  /** Resolves with the first log line matching `predicate`; rejects if the process exits first or after `timeoutMs`. */
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
+    const { promise, resolve, reject } = Promise.withResolvers<LogLine>();
+    const timer = setTimeout(() => finish(undefined, new Error(`timed out waiting for a log line; stderr: ${this.stderr}`)), timeoutMs);
+    const check = () => {
+      const line = this.logs.find(predicate);
+      if (line) finish(line);
+      else if (this.process.exitCode !== null) finish(undefined, new Error(`server exited (${this.process.exitCode}) first; stderr: ${this.stderr}`));
+    };
+    const finish = (line?: LogLine, error?: Error) => {
+      clearTimeout(timer);
+      this.#checks.delete(check);
+      if (line) resolve(line);
+      else reject(error);
+    };
+    this.#checks.add(check);
+    check();
+    return promise;
+  }
+
+  /** Waits for the "listening" line and returns the HTTP base URL and WebSocket URL. */
+  async listening(timeoutMs?: number): Promise<{ http: string; ws: string }> {
+    const line = await this.waitForLog((entry) => entry.msg === "listening", timeoutMs);
+    return { http: String(line.http).replace(/\/$/, ""), ws: String(line.websocket) };
+  }
+
+  /** Resident memory of the process in bytes (Linux). */
+  async residentBytes(): Promise<number> {
+    const status = await Bun.file(`/proc/${this.process.pid}/status`).text();
+    const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return kib * 1024;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.process.kill(signal);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.process.exitCode === null) this.process.kill("SIGKILL");
+    await this.exited;
+  }
+
+  async #readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (line.trim()) onLine(line);
+        this.#check();
+      }
+    }
+    if (buffered.trim()) onLine(buffered);
+    this.#check();
+  }
+
+  #check(): void {
+    for (const check of this.#checks) check();
+  }
+}
