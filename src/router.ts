@@ -14,6 +14,7 @@ export type Route = { path: RegExp; methods: Partial<Record<"GET" | "POST", Hand
 export function createRouter(routes: readonly Route[], log: Logger) {
   return async (request: Request, server: Server<unknown>): Promise<Response | undefined> => {
     const url = new URL(request.url);
+    log.debug("request", { method: request.method, path: url.pathname });
     try {
       for (const route of routes) {
         const match = route.path.exec(url.pathname);

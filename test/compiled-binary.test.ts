@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FeedClient } from "./support/feed-client.ts";
+import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { ServerProcess } from "./support/server-process.ts";
+import { postJson } from "./support/test-feed.ts";
+
+let mongo: MongoTarget;
+const outDir = mkdtempSync(join(tmpdir(), "mongo-feed-binary-"));
+const binary = join(outDir, "mongo-feed");
+
+beforeAll(async () => {
+  mongo = await startMongoTarget();
+  // The same flags as `bun run build`, into a temporary folder.
+  const build = Bun.spawnSync(["bun", "build", "--compile", "--minify", "--sourcemap", "src/index.ts", "--outfile", binary], {
+    cwd: new URL("../", import.meta.url).pathname,
+    stderr: "pipe",
+  });
+  if (build.exitCode !== 0) throw new Error(`bun build --compile failed: ${build.stderr.toString()}`);
+}, 120_000);
+
+afterAll(async () => {
+  await mongo?.[Symbol.asyncDispose]();
+  rmSync(outDir, { recursive: true, force: true });
+});
+
+test("the compiled executable starts from CLI flags, accepts a POST and broadcasts it", async () => {
+  await using server = ServerProcess.spawn({ MONGODB_URI: "" }, [binary], ["--port", "0", "--host", "127.0.0.1", "--mongodb-uri", mongo.uri(uniqueDatabase("binary"))]);
+  const { http, ws } = await server.listening(30_000);
+  const client = await FeedClient.connect(ws);
+  const response = await postJson(http, { author: "binary", content: "one file" });
+  expect(response.status).toBe(201);
+  const post = await response.json();
+  await client.untilInserts(1);
+  expect(client.frames).toEqual([{ type: "insert", position: expect.stringMatching(/^82/), post }]);
+  server.kill("SIGTERM");
+  expect(await server.exited).toBe(0);
+  expect((await client.closed).code).toBe(1001);
+}, 60_000);
+
+test("the compiled executable prints its help", async () => {
+  await using server = ServerProcess.spawn({}, [binary], ["--help"]);
+  expect(await server.exited).toBe(0);
+  expect(server.logs.map((line) => line.msg).join("\n")).toContain("--mongodb-uri");
+});
