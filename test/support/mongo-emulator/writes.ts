@@ -81,11 +81,20 @@ export function computeUpdate(
     if (spec === null || typeof spec !== "object") {
       throw new CommandError(9, `Modifiers operate on fields but we found type ${typeof spec} instead.`);
     }
+    if (op === "$push") seedMissingArrays(after, spec as Document);
     for (const path of applyModifier(after, { [op]: spec }, arrayFilters)) modified.push({ op, path });
   }
   if (modified.length === 0) return null;
   checkIdUnchanged(before, after);
   return { after: withIdFirst(after), kind: "update", describe: () => describeOperatorUpdate(before, after, modified) };
+}
+
+/** mingo ignores `$slice`/`$sort` when `$push` creates the array; start from an empty one instead. */
+function seedMissingArrays(doc: Document, spec: Document): void {
+  for (const [path, value] of Object.entries(spec)) {
+    if (getPath(doc, path) !== undefined || value === null || typeof value !== "object" || !("$each" in value)) continue;
+    applyModifier(doc, { $set: { [path]: [] } });
+  }
 }
 
 /** Stores the new version of a document and logs an update or replace event. */

@@ -1,0 +1,59 @@
+/**
+ * Standalone emulator: `bun run emulator [--port 27017] [--history-limit 100000]`.
+ * Prints the connection string and runs until SIGINT/SIGTERM.
+ */
+import { parseArgs } from "node:util";
+import { startEmulator } from "./index.ts";
+
+const USAGE = "usage: bun run emulator [--port <0-65535>] [--history-limit <n>]";
+
+function parsePositiveInt(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new Error(`--${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function readOptions(): { port: number; historyLimit: number } {
+  const { values } = parseArgs({
+    args: Bun.argv.slice(2),
+    options: {
+      port: { type: "string" },
+      "history-limit": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  return {
+    port: parsePositiveInt("port", values.port, 27017, 0, 65535),
+    historyLimit: parsePositiveInt("history-limit", values["history-limit"], 100_000, 1, 100_000_000),
+  };
+}
+
+let options: { port: number; historyLimit: number };
+try {
+  options = readOptions();
+} catch (error) {
+  console.error(`mongo-emulator: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  process.exit(2);
+}
+
+const emulator = await startEmulator(options);
+console.log(emulator.uri);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await emulator.close();
+  process.exit(0);
+}
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
