@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { FeedClient } from "./support/feed-client.ts";
+import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { PostWriter, postIds } from "./support/post-writer.ts";
+import { connectDriver, startTestFeed } from "./support/test-feed.ts";
+
+let mongo: MongoTarget;
+
+beforeAll(async () => {
+  mongo = await startMongoTarget();
+});
+
+afterAll(async () => {
+  await mongo?.[Symbol.asyncDispose]();
+});
+
+/** Faults a real mongod injects with `failCommand`, aimed only at the feed server's own connections. */
+const faults: { name: string; data: Record<string, unknown>; times: number }[] = [
+  { name: "connection closed on getMore", data: { failCommands: ["getMore"], closeConnection: true }, times: 1 },
+  { name: "resumable HostUnreachable on getMore", data: { failCommands: ["getMore"], errorCode: 6 }, times: 1 },
+  { name: "cursor killed (CursorNotFound) on getMore", data: { failCommands: ["getMore"], errorCode: 43 }, times: 1 },
+  { name: "non-resumable error on getMore", data: { failCommands: ["getMore"], errorCode: 2, errorLabels: [] }, times: 1 },
+  { name: "connection closed on the resume aggregate", data: { failCommands: ["aggregate"], closeConnection: true }, times: 1 },
+  { name: "non-resumable error on the resume aggregate", data: { failCommands: ["aggregate"], errorCode: 2, errorLabels: [] }, times: 1 },
+  { name: "getMore and its resumes all lose their connection", data: { failCommands: ["getMore", "aggregate"], closeConnection: true }, times: 3 },
+];
+
+/** A small seeded generator, so a failing run can be replayed with CHAOS_SEED. */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test("chaos: 50 clients get all 2,000 posts exactly once, in order, while faults hit the change stream", async () => {
+  const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
+  const random = mulberry32(seed);
+  const uri = mongo.uri(uniqueDatabase("chaos"));
+  await using feed = await startTestFeed(uri);
+  await using driver = await connectDriver(uri);
+  const admin = driver.db("admin");
+  const clients = await Promise.all(Array.from({ length: 50 }, () => FeedClient.connect(feed.ws)));
+
+  const total = 2_000;
+  const writer = new PostWriter(driver.db().collection("posts"), total);
+  const injected: string[] = [];
+  try {
+    for (let written = 40; written < total; written += 40) {
+      await writer.written(written);
+      const fault = faults[Math.floor(random() * faults.length)]!;
+      injected.push(fault.name);
+      await admin.command({ configureFailPoint: "failCommand", mode: { times: fault.times }, data: { ...fault.data, appName: "mongo-feed" } });
+    }
+  } finally {
+    await writer.done;
+    await admin.command({ configureFailPoint: "failCommand", mode: "off" });
+  }
+  const restarts = feed.logs.filter((line) => line.msg === "change stream interrupted; restarting").length;
+  console.log(`chaos seed ${seed}: ${injected.length} faults injected, ${restarts} of them needed a restart beyond the driver's own resume`);
+  // Non-resumable faults are in the mix, so the loop itself must have restarted the stream.
+  if (injected.some((name) => name.startsWith("non-resumable"))) expect(restarts).toBeGreaterThan(0);
+
+  const ids = writer.ids;
+  await Promise.all(clients.map((client) => client.untilInserts(total, 60_000)));
+  for (const client of clients) {
+    expect(client.frames.some((frame) => frame.type === "resync")).toBe(false);
+    expect(postIds(client.frames)).toEqual(ids);
+  }
+  for (const client of clients) client.close();
+}, 120_000);
