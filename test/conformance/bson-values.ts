@@ -67,9 +67,8 @@ const WRAPPER_TYPES: Record<string, string> = {
 };
 
 /**
- * The `$type` alias of a value as it would be encoded by js-bson. A plain JS number is an
- * int when it is an int32-range integer, else a double; results whose exact numeric type
- * matters are read with `promoteValues: false` so they keep their Int32/Double/Long wrapper.
+ * The `$type` alias of a value. A plain JS number is reported as int (int32-range integer)
+ * or double; see possibleBsonTypes for what a promoted number may have been on the wire.
  */
 export function bsonTypeOf(value: unknown): string {
   if (value === undefined) return "undefined";
@@ -91,6 +90,17 @@ export function bsonTypeOf(value: unknown): string {
     return WRAPPER_TYPES[value._bsontype] ?? value._bsontype;
   }
   return "object";
+}
+
+/**
+ * The BSON types a deserialized value may have had. The driver promotes int32, int64 and
+ * double to JS numbers (keeping them as wrappers would change its own error handling), so an
+ * integral number may have been any of the three, and any other number a double.
+ */
+export function possibleBsonTypes(value: unknown): string[] {
+  if (typeof value !== "number") return [bsonTypeOf(value)];
+  if (!Number.isInteger(value)) return ["double"];
+  return bsonTypeOf(value) === "int" ? ["int", "long", "double"] : ["long", "double"];
 }
 
 /** Short Extended JSON rendering for failure messages. */

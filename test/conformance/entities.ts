@@ -127,15 +127,15 @@ function createClient(spec: Document, env: EntityEnvironment): ClientEntity {
   for (const key of Object.keys(spec)) {
     if (!CLIENT_FIELDS.has(key)) throw new Error(`client option "${key}" is not supported by this runner`);
   }
+  if (spec.observeSensitiveCommands === true) throw new Error("observeSensitiveCommands is not supported by this runner");
   checkMultipleMongoses(spec.useMultipleMongoses, env);
   // uriOptions override the connection string; MongoClientOptions take precedence over URI options.
   const options: MongoClientOptions = { ...((spec.uriOptions as Document | undefined) ?? {}), monitorCommands: true };
   if (isDocument(spec.serverApi)) options.serverApi = spec.serverApi as unknown as MongoClientOptions["serverApi"];
-  const client = new MongoClient(env.uri, options);
   const observeEvents = (spec.observeEvents as string[] | undefined) ?? [];
-  if (spec.observeSensitiveCommands === true) throw new Error("observeSensitiveCommands is not supported by this runner");
   const unsupported = observeEvents.filter((event) => !event.startsWith("command"));
   if (unsupported.length > 0) throw new Error(`observeEvents ${unsupported.join(", ")} are not supported by this runner`);
+  const client = new MongoClient(env.uri, options);
   const events =
     observeEvents.length > 0
       ? new CommandEventLog(client, {

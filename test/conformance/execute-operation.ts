@@ -1,5 +1,5 @@
 import { MongoError, MongoServerError } from "mongodb";
-import { describe, isBsonWrapper, type Document } from "./bson-values";
+import { compareNumbers, describe, isBsonWrapper, numericValue, type Document } from "./bson-values";
 import { match } from "./match";
 import { ITERABLE_RESULTS, runOperation, type OperationContext } from "./operations";
 import type { ExpectedError, Operation } from "./load-spec-files";
@@ -76,7 +76,8 @@ function checkExpectedError(expected: ExpectedError, error: MongoError, ctx: Ope
   }
   if (expected.errorCode !== undefined) {
     if (!isServerError) return `expected server error code ${expected.errorCode}, got a client-side error`;
-    if (error.code !== expected.errorCode) return `expected error code ${expected.errorCode}, got ${String(error.code)}`;
+    const code = numericValue(error.code);
+    if (code === undefined || compareNumbers(code, expected.errorCode) !== 0) return `expected error code ${expected.errorCode}, got ${String(error.code)}`;
   }
   if (expected.errorCodeName !== undefined) {
     const codeName = isServerError ? (error as MongoServerError).codeName : undefined;

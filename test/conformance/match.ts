@@ -8,6 +8,7 @@ import {
   isBsonWrapper,
   isDocument,
   numericValue,
+  possibleBsonTypes,
   type Document,
 } from "./bson-values";
 
@@ -173,9 +174,9 @@ class Matcher {
 const NUMBER_TYPES = new Set(["int", "long", "double", "decimal"]);
 
 function typeMatches(type: string, actual: unknown): boolean {
-  const actualType = bsonTypeOf(actual);
-  if (type === "number") return NUMBER_TYPES.has(actualType);
-  return actualType === type;
+  const possible = possibleBsonTypes(actual);
+  if (type === "number") return possible.some((t) => NUMBER_TYPES.has(t));
+  return possible.includes(type);
 }
 
 /** Exact equality for non-numeric scalars and for values compared as a whole (lsid). */

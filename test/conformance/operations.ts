@@ -23,9 +23,6 @@ interface OperationDefinition {
   run: Run;
 }
 
-/** Results read with promoteValues: false keep their BSON numeric types (int vs double) for $$type. */
-const RAW_NUMBERS = { promoteValues: false } as const;
-
 const WRITE = ["comment", "bypassDocumentValidation", "let", "writeConcern"];
 const UPDATE = ["filter", "upsert", "arrayFilters", "collation", "hint", "sort", ...WRITE];
 const DELETE = ["filter", "collation", "hint", ...WRITE];
@@ -49,7 +46,7 @@ function split<K extends string>(args: Document, ...names: K[]): [Record<K, neve
 /** Runs `watch` and forces the aggregate to execute without consuming any change. */
 async function createChangeStream(target: MongoClient | Db | Collection<Document>, args: Document): Promise<ChangeStream<Document>> {
   const [{ pipeline }, options] = split(args, "pipeline");
-  const stream = target.watch(pipeline ?? [], { ...options, ...RAW_NUMBERS });
+  const stream = target.watch(pipeline ?? [], options);
   // The driver exposes cursorInit for exactly this (its own unified runner uses it).
   await (stream as unknown as { cursor: { cursorInit(): Promise<void> } }).cursor.cursorInit();
   return stream;
@@ -78,8 +75,8 @@ const collectionOps: Record<string, OperationDefinition> = {
   replaceOne: { args: ["replacement", ...UPDATE], run: (t: CollectionEntity, a) => { const [{ filter, replacement }, o] = split(a, "filter", "replacement"); return t.collection.replaceOne(filter, replacement, o); } },
   deleteOne: { args: DELETE, run: (t: CollectionEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.collection.deleteOne(filter, o); } },
   deleteMany: { args: DELETE, run: (t: CollectionEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.collection.deleteMany(filter, o); } },
-  find: { args: FIND, run: (t: CollectionEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.collection.find(filter ?? {}, { ...o, ...RAW_NUMBERS }).toArray(); } },
-  aggregate: { args: AGGREGATE, run: (t: CollectionEntity, a) => { const [{ pipeline }, o] = split(a, "pipeline"); return t.collection.aggregate(pipeline, { ...o, ...RAW_NUMBERS }).toArray(); } },
+  find: { args: FIND, run: (t: CollectionEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.collection.find(filter ?? {}, o).toArray(); } },
+  aggregate: { args: AGGREGATE, run: (t: CollectionEntity, a) => { const [{ pipeline }, o] = split(a, "pipeline"); return t.collection.aggregate(pipeline, o).toArray(); } },
   countDocuments: { args: ["filter", "skip", "limit", "collation", "hint", "comment", "maxTimeMS"], run: (t: CollectionEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.collection.countDocuments(filter, o); } },
   estimatedDocumentCount: { args: ["maxTimeMS", "comment"], run: (t: CollectionEntity, a) => t.collection.estimatedDocumentCount(split(a)[1]) },
   distinct: { args: ["fieldName", "filter", "collation", "comment", "hint", "maxTimeMS"], run: (t: CollectionEntity, a) => { const [{ fieldName, filter }, o] = split(a, "fieldName", "filter"); return t.collection.distinct(fieldName, filter, o); } },
@@ -100,7 +97,7 @@ const databaseOps: Record<string, OperationDefinition> = {
   createCollection: { args: CREATE_COLLECTION, run: async (t: DatabaseEntity, a) => { const [{ collection }, o] = split(a, "collection"); await t.db.createCollection(collection, o); } },
   dropCollection: { args: ["collection"], run: (t: DatabaseEntity, a) => { const [{ collection }, o] = split(a, "collection"); return t.db.dropCollection(collection, o); } },
   modifyCollection: { args: ["collection", "changeStreamPreAndPostImages", "validator", "validationLevel", "validationAction", "index", "expireAfterSeconds", "timeseries"], run: (t: DatabaseEntity, a) => { const [{ collection }, o] = split(a, "collection"); const { session, ...fields } = o; return t.db.command({ collMod: collection, ...fields }, { session: session as ClientSession | undefined }); } },
-  aggregate: { args: AGGREGATE, run: (t: DatabaseEntity, a) => { const [{ pipeline }, o] = split(a, "pipeline"); return t.db.aggregate(pipeline, { ...o, ...RAW_NUMBERS }).toArray(); } },
+  aggregate: { args: AGGREGATE, run: (t: DatabaseEntity, a) => { const [{ pipeline }, o] = split(a, "pipeline"); return t.db.aggregate(pipeline, o).toArray(); } },
   listCollections: { args: ["filter", "batchSize", "nameOnly", "authorizedCollections"], run: (t: DatabaseEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.db.listCollections(filter ?? {}, o).toArray(); } },
   listCollectionNames: { args: ["filter", "batchSize"], run: async (t: DatabaseEntity, a) => { const [{ filter }, o] = split(a, "filter"); return (await t.db.listCollections(filter ?? {}, { ...o, nameOnly: true }).toArray()).map((c) => c.name); } },
   dropDatabase: { args: [], run: (t: DatabaseEntity, a) => t.db.dropDatabase(split(a)[1]) },

@@ -64,13 +64,14 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
     failure = `${step}: ${messageOf(error)}`;
   }
   for (const [, client] of entities.clients()) client.events?.stop();
+  // Fail points go off before the outcome is read, so they cannot hit the internal client.
+  const cleanupProblem = await turnOffFailPoints(failPoints, env.internalClient);
   try {
     failure ??= checkEvents(test, entities);
     failure ??= await checkOutcome(test.outcome ?? [], env.internalClient);
   } catch (error) {
     failure ??= `expectEvents/outcome: ${messageOf(error)}`;
   }
-  const cleanupProblem = await turnOffFailPoints(failPoints, env.internalClient);
   await entities.closeAll();
   return failure ?? cleanupProblem;
 }
@@ -125,7 +126,7 @@ async function checkOutcome(collections: CollectionData[], client: MongoClient):
     const documents = await client
       .db(data.databaseName)
       .collection(data.collectionName)
-      .find({}, { sort: { _id: 1 }, readPreference: "primary", readConcern: { level: "local" }, promoteValues: false })
+      .find({}, { sort: { _id: 1 }, readPreference: "primary", readConcern: { level: "local" } })
       .toArray();
     const mismatch = match(data.documents, documents, { root: false });
     if (mismatch) {
