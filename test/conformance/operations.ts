@@ -1,9 +1,9 @@
-import type { AbstractCursor, ChangeStream, ClientSession, Collection, Db, MongoClient } from "mongodb";
+import type { ChangeStream, Collection, Db, MongoClient } from "mongodb";
 import { isDocument, type Document } from "./bson-values";
-import { withDriverReadPreference } from "./common-options";
-import type { Entity, EntityMap } from "./entities";
+import { toReadPreference } from "./common-options";
+import type { ClientEntity, Entity, EntityMap } from "./entities";
 
-/** Fail points a test turned on, to be turned off after it. */
+/** A fail point a test turned on, to be turned off after it. */
 export interface FailPointRecord {
   client: MongoClient;
   name: string;
@@ -14,154 +14,205 @@ export interface OperationContext {
   failPoints: FailPointRecord[];
 }
 
-type Target = Entity["kind"] | "testRunner";
-type Run = (target: never, args: Document, ctx: OperationContext) => Promise<unknown>;
+/** Every argument name an operation below accepts (besides `session`). */
+const ARGUMENT_NAMES = [
+  "document", "documents", "ordered", "filter", "update", "replacement", "upsert", "arrayFilters", "collation", "hint",
+  "sort", "comment", "bypassDocumentValidation", "let", "writeConcern", "skip", "limit", "batchSize", "projection",
+  "maxTimeMS", "allowDiskUse", "min", "max", "returnKey", "showRecordId", "noCursorTimeout", "allowPartialResults",
+  "pipeline", "fieldName", "returnDocument", "fullDocument", "fullDocumentBeforeChange", "resumeAfter", "startAfter",
+  "startAtOperationTime", "maxAwaitTimeMS", "showExpandedEvents", "to", "dropTarget", "keys", "name", "unique",
+  "sparse", "expireAfterSeconds", "partialFilterExpression", "hidden", "commitQuorum", "command", "commandName",
+  "readPreference", "collection", "viewOn", "changeStreamPreAndPostImages", "capped", "size", "validator",
+  "validationLevel", "validationAction", "clusteredIndex", "timeseries", "encryptedFields", "index", "nameOnly",
+  "authorizedCollections", "authorizedDatabases", "client", "failPoint", "session",
+] as const;
+type ArgumentName = (typeof ARGUMENT_NAMES)[number];
 
-interface OperationDefinition {
-  /** Argument names accepted besides `session`; anything else is a runner error. */
-  args: string[];
-  run: Run;
+/**
+ * Test-file arguments are handed to the driver as they are (the driver validates them, and
+ * its errors are what tests assert); typing them `never` lets them fill any parameter.
+ */
+type Args = Readonly<Record<ArgumentName, never>>;
+
+interface OperationDefinition<Target> {
+  /** Argument names accepted besides `session`; any other is a runner error. */
+  args: readonly ArgumentName[];
+  run(target: Target, args: Args, ctx: OperationContext): Promise<unknown>;
 }
 
-const WRITE = ["comment", "bypassDocumentValidation", "let", "writeConcern"];
-const UPDATE = ["filter", "upsert", "arrayFilters", "collation", "hint", "sort", ...WRITE];
-const DELETE = ["filter", "collation", "hint", ...WRITE];
-const FIND = ["filter", "sort", "skip", "limit", "batchSize", "projection", "hint", "collation", "comment", "maxTimeMS", "allowDiskUse", "let", "min", "max", "returnKey", "showRecordId", "noCursorTimeout", "allowPartialResults"];
-const AGGREGATE = ["pipeline", "batchSize", "allowDiskUse", "collation", "comment", "hint", "let", "maxTimeMS", "bypassDocumentValidation"];
-const CHANGE_STREAM = ["pipeline", "fullDocument", "fullDocumentBeforeChange", "resumeAfter", "startAfter", "startAtOperationTime", "batchSize", "collation", "comment", "maxAwaitTimeMS", "showExpandedEvents"];
-const CREATE_COLLECTION = ["collection", "viewOn", "pipeline", "changeStreamPreAndPostImages", "capped", "size", "max", "validator", "validationLevel", "validationAction", "clusteredIndex", "timeseries", "expireAfterSeconds", "encryptedFields", "collation"];
-const CREATE_INDEX = ["keys", "name", "unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "hidden", "collation", "commitQuorum"];
+type Operations<Target> = Record<string, OperationDefinition<Target>>;
+type CollectionTarget = Extract<Entity, { kind: "collection" }>;
+type DatabaseTarget = Extract<Entity, { kind: "database" }>;
+type SessionTarget = Extract<Entity, { kind: "session" }>;
+type IterableTarget = Extract<Entity, { kind: "changeStream" | "cursor" }>;
 
-/** Splits off one named argument and returns the rest as driver options. */
-function split<K extends string>(args: Document, ...names: K[]): [Record<K, never>, Document] {
-  const picked: Record<string, unknown> = {};
-  const rest: Document = { ...args };
-  for (const name of names) {
-    picked[name] = rest[name];
-    delete rest[name];
-  }
-  return [picked as Record<K, never>, withDriverReadPreference(rest)];
-}
+const WRITE: ArgumentName[] = ["comment", "bypassDocumentValidation", "let", "writeConcern"];
+const UPDATE: ArgumentName[] = ["filter", "upsert", "arrayFilters", "collation", "hint", "sort", ...WRITE];
+const DELETE: ArgumentName[] = ["filter", "collation", "hint", ...WRITE];
+const FIND: ArgumentName[] = ["filter", "sort", "skip", "limit", "batchSize", "projection", "hint", "collation", "comment", "maxTimeMS", "allowDiskUse", "let", "min", "max", "returnKey", "showRecordId", "noCursorTimeout", "allowPartialResults"];
+const AGGREGATE: ArgumentName[] = ["pipeline", "batchSize", "allowDiskUse", "collation", "comment", "hint", "let", "maxTimeMS", "bypassDocumentValidation"];
+const CHANGE_STREAM: ArgumentName[] = ["pipeline", "fullDocument", "fullDocumentBeforeChange", "resumeAfter", "startAfter", "startAtOperationTime", "batchSize", "collation", "comment", "maxAwaitTimeMS", "showExpandedEvents"];
+const CREATE_COLLECTION: ArgumentName[] = ["collection", "viewOn", "pipeline", "changeStreamPreAndPostImages", "capped", "size", "max", "validator", "validationLevel", "validationAction", "clusteredIndex", "timeseries", "expireAfterSeconds", "encryptedFields", "collation"];
+const MODIFY_COLLECTION: ArgumentName[] = ["collection", "changeStreamPreAndPostImages", "validator", "validationLevel", "validationAction", "index", "expireAfterSeconds", "timeseries"];
+const CREATE_INDEX: ArgumentName[] = ["keys", "name", "unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "hidden", "collation", "commitQuorum"];
+const FIND_ONE_AND: ArgumentName[] = ["returnDocument", "projection", ...UPDATE];
 
-/** Runs `watch` and forces the aggregate to execute without consuming any change. */
-async function createChangeStream(target: MongoClient | Db | Collection<Document>, args: Document): Promise<ChangeStream<Document>> {
-  const [{ pipeline }, options] = split(args, "pipeline");
+/** Runs `watch` and makes the aggregate execute without consuming any change. */
+async function createChangeStream(target: MongoClient | Db | Collection<Document>, args: Args): Promise<ChangeStream<Document>> {
+  const { pipeline, ...options } = args;
   const stream = target.watch(pipeline ?? [], options);
-  // The driver exposes cursorInit for exactly this (its own unified runner uses it).
+  // The driver keeps cursorInit for exactly this purpose (its own unified runner calls it).
   await (stream as unknown as { cursor: { cursorInit(): Promise<void> } }).cursor.cursorInit();
   return stream;
 }
 
-async function iterateUntilDocumentOrError(entity: Entity): Promise<unknown> {
-  if (entity.kind === "changeStream") return entity.stream.next();
-  if (entity.kind === "cursor") return entity.cursor.next();
-  throw new Error(`iterateUntilDocumentOrError needs a change stream or cursor, got a ${entity.kind}`);
+/** findOneAnd* return the document itself, with returnDocument matched case-insensitively. */
+function findOneAndOptions(args: Args): Document {
+  const options: Document = { ...args, includeResultMetadata: false };
+  if (args.returnDocument !== undefined) {
+    const value = String(args.returnDocument).toLowerCase();
+    if (value !== "before" && value !== "after") throw new Error(`invalid returnDocument ${String(args.returnDocument)}`);
+    options.returnDocument = value;
+  }
+  return options;
 }
 
-async function iterateOnce(entity: Entity): Promise<unknown> {
-  if (entity.kind === "changeStream") return entity.stream.tryNext();
-  if (entity.kind === "cursor") return entity.cursor.tryNext();
-  throw new Error(`iterateOnce needs a change stream or cursor, got a ${entity.kind}`);
-}
-
-type CollectionEntity = { collection: Collection<Document> };
-type DatabaseEntity = { db: Db };
-
-const collectionOps: Record<string, OperationDefinition> = {
-  insertOne: { args: ["document", ...WRITE], run: (t: CollectionEntity, a) => { const [{ document }, o] = split(a, "document"); return t.collection.insertOne(document, o); } },
-  insertMany: { args: ["documents", "ordered", ...WRITE], run: (t: CollectionEntity, a) => { const [{ documents }, o] = split(a, "documents"); return t.collection.insertMany(documents, o); } },
-  updateOne: { args: ["update", ...UPDATE], run: (t: CollectionEntity, a) => { const [{ filter, update }, o] = split(a, "filter", "update"); return t.collection.updateOne(filter, update, o); } },
-  updateMany: { args: ["update", ...UPDATE], run: (t: CollectionEntity, a) => { const [{ filter, update }, o] = split(a, "filter", "update"); return t.collection.updateMany(filter, update, o); } },
-  replaceOne: { args: ["replacement", ...UPDATE], run: (t: CollectionEntity, a) => { const [{ filter, replacement }, o] = split(a, "filter", "replacement"); return t.collection.replaceOne(filter, replacement, o); } },
-  deleteOne: { args: DELETE, run: (t: CollectionEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.collection.deleteOne(filter, o); } },
-  deleteMany: { args: DELETE, run: (t: CollectionEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.collection.deleteMany(filter, o); } },
-  find: { args: FIND, run: (t: CollectionEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.collection.find(filter ?? {}, o).toArray(); } },
-  aggregate: { args: AGGREGATE, run: (t: CollectionEntity, a) => { const [{ pipeline }, o] = split(a, "pipeline"); return t.collection.aggregate(pipeline, o).toArray(); } },
-  countDocuments: { args: ["filter", "skip", "limit", "collation", "hint", "comment", "maxTimeMS"], run: (t: CollectionEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.collection.countDocuments(filter, o); } },
-  estimatedDocumentCount: { args: ["maxTimeMS", "comment"], run: (t: CollectionEntity, a) => t.collection.estimatedDocumentCount(split(a)[1]) },
-  distinct: { args: ["fieldName", "filter", "collation", "comment", "hint", "maxTimeMS"], run: (t: CollectionEntity, a) => { const [{ fieldName, filter }, o] = split(a, "fieldName", "filter"); return t.collection.distinct(fieldName, filter, o); } },
-  findOneAndUpdate: { args: ["update", "returnDocument", "projection", ...UPDATE], run: (t: CollectionEntity, a) => { const [{ filter, update }, o] = split(a, "filter", "update"); return t.collection.findOneAndUpdate(filter, update, { ...returnDocument(o), includeResultMetadata: false }); } },
-  findOneAndReplace: { args: ["replacement", "returnDocument", "projection", ...UPDATE], run: (t: CollectionEntity, a) => { const [{ filter, replacement }, o] = split(a, "filter", "replacement"); return t.collection.findOneAndReplace(filter, replacement, { ...returnDocument(o), includeResultMetadata: false }); } },
-  findOneAndDelete: { args: ["projection", "sort", ...DELETE], run: (t: CollectionEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.collection.findOneAndDelete(filter, { ...o, includeResultMetadata: false }); } },
-  createChangeStream: { args: CHANGE_STREAM, run: (t: CollectionEntity, a) => createChangeStream(t.collection, a) },
-  rename: { args: ["to", "dropTarget"], run: async (t: CollectionEntity, a) => { const [{ to }, o] = split(a, "to"); await t.collection.rename(to, o); } },
-  createIndex: { args: CREATE_INDEX, run: (t: CollectionEntity, a) => { const [{ keys }, o] = split(a, "keys"); return t.collection.createIndex(keys, o); } },
-  dropIndex: { args: ["name"], run: async (t: CollectionEntity, a) => { const [{ name }, o] = split(a, "name"); await t.collection.dropIndex(name, o); } },
-  listIndexes: { args: ["batchSize"], run: (t: CollectionEntity, a) => t.collection.listIndexes(split(a)[1]).toArray() },
-  drop: { args: [], run: (t: CollectionEntity, a) => t.collection.drop(split(a)[1]) },
+const collectionOps: Operations<CollectionTarget> = {
+  insertOne: { args: ["document", ...WRITE], run: ({ collection }, { document, ...o }) => collection.insertOne(document, o) },
+  insertMany: { args: ["documents", "ordered", ...WRITE], run: ({ collection }, { documents, ...o }) => collection.insertMany(documents, o) },
+  updateOne: { args: ["update", ...UPDATE], run: ({ collection }, { filter, update, ...o }) => collection.updateOne(filter, update, o) },
+  updateMany: { args: ["update", ...UPDATE], run: ({ collection }, { filter, update, ...o }) => collection.updateMany(filter, update, o) },
+  replaceOne: { args: ["replacement", ...UPDATE], run: ({ collection }, { filter, replacement, ...o }) => collection.replaceOne(filter, replacement, o) },
+  deleteOne: { args: DELETE, run: ({ collection }, { filter, ...o }) => collection.deleteOne(filter, o) },
+  deleteMany: { args: DELETE, run: ({ collection }, { filter, ...o }) => collection.deleteMany(filter, o) },
+  // Iterables are fully iterated as part of the operation.
+  find: { args: FIND, run: ({ collection }, { filter, ...o }) => collection.find(filter ?? {}, o).toArray() },
+  aggregate: { args: AGGREGATE, run: ({ collection }, { pipeline, ...o }) => collection.aggregate(pipeline, o).toArray() },
+  countDocuments: {
+    args: ["filter", "skip", "limit", "collation", "hint", "comment", "maxTimeMS"],
+    run: ({ collection }, { filter, ...o }) => collection.countDocuments(filter, o),
+  },
+  estimatedDocumentCount: { args: ["maxTimeMS", "comment"], run: ({ collection }, o) => collection.estimatedDocumentCount(o) },
+  distinct: {
+    args: ["fieldName", "filter", "collation", "comment", "hint", "maxTimeMS"],
+    run: ({ collection }, { fieldName, filter, ...o }) => collection.distinct(fieldName, filter ?? {}, o),
+  },
+  findOneAndUpdate: {
+    args: ["update", ...FIND_ONE_AND],
+    run: ({ collection }, { filter, update, ...o }) => collection.findOneAndUpdate(filter, update, findOneAndOptions(o as Args)),
+  },
+  findOneAndReplace: {
+    args: ["replacement", ...FIND_ONE_AND],
+    run: ({ collection }, { filter, replacement, ...o }) => collection.findOneAndReplace(filter, replacement, findOneAndOptions(o as Args)),
+  },
+  findOneAndDelete: {
+    args: ["projection", "sort", ...DELETE],
+    run: ({ collection }, { filter, ...o }) => collection.findOneAndDelete(filter, { ...o, includeResultMetadata: false }),
+  },
+  createChangeStream: { args: CHANGE_STREAM, run: ({ collection }, args) => createChangeStream(collection, args) },
+  rename: { args: ["to", "dropTarget"], run: async ({ collection }, { to, ...o }) => void (await collection.rename(to, o)) },
+  createIndex: { args: CREATE_INDEX, run: ({ collection }, { keys, ...o }) => collection.createIndex(keys, o) },
+  dropIndex: { args: ["name"], run: async ({ collection }, { name, ...o }) => void (await collection.dropIndex(name, o)) },
+  listIndexes: { args: ["batchSize"], run: ({ collection }, o) => collection.listIndexes(o).toArray() },
+  drop: { args: [], run: ({ collection }, o) => collection.drop(o) },
 };
 
-const databaseOps: Record<string, OperationDefinition> = {
-  createChangeStream: { args: CHANGE_STREAM, run: (t: DatabaseEntity, a) => createChangeStream(t.db, a) },
-  runCommand: { args: ["command", "commandName", "readPreference"], run: (t: DatabaseEntity, a) => { const [{ command }, o] = split(a, "command", "commandName"); return t.db.command(command, o); } },
-  createCollection: { args: CREATE_COLLECTION, run: async (t: DatabaseEntity, a) => { const [{ collection }, o] = split(a, "collection"); await t.db.createCollection(collection, o); } },
-  dropCollection: { args: ["collection"], run: (t: DatabaseEntity, a) => { const [{ collection }, o] = split(a, "collection"); return t.db.dropCollection(collection, o); } },
-  modifyCollection: { args: ["collection", "changeStreamPreAndPostImages", "validator", "validationLevel", "validationAction", "index", "expireAfterSeconds", "timeseries"], run: (t: DatabaseEntity, a) => { const [{ collection }, o] = split(a, "collection"); const { session, ...fields } = o; return t.db.command({ collMod: collection, ...fields }, { session: session as ClientSession | undefined }); } },
-  aggregate: { args: AGGREGATE, run: (t: DatabaseEntity, a) => { const [{ pipeline }, o] = split(a, "pipeline"); return t.db.aggregate(pipeline, o).toArray(); } },
-  listCollections: { args: ["filter", "batchSize", "nameOnly", "authorizedCollections"], run: (t: DatabaseEntity, a) => { const [{ filter }, o] = split(a, "filter"); return t.db.listCollections(filter ?? {}, o).toArray(); } },
-  listCollectionNames: { args: ["filter", "batchSize"], run: async (t: DatabaseEntity, a) => { const [{ filter }, o] = split(a, "filter"); return (await t.db.listCollections(filter ?? {}, { ...o, nameOnly: true }).toArray()).map((c) => c.name); } },
-  dropDatabase: { args: [], run: (t: DatabaseEntity, a) => t.db.dropDatabase(split(a)[1]) },
+const databaseOps: Operations<DatabaseTarget> = {
+  createChangeStream: { args: CHANGE_STREAM, run: ({ db }, args) => createChangeStream(db, args) },
+  // commandName exists for languages without ordered maps; JS keeps key order.
+  runCommand: { args: ["command", "commandName", "readPreference"], run: ({ db }, { command, commandName: _, ...o }) => db.command(command, o) },
+  createCollection: { args: CREATE_COLLECTION, run: async ({ db }, { collection, ...o }) => void (await db.createCollection(collection, o)) },
+  dropCollection: { args: ["collection"], run: ({ db }, { collection, ...o }) => db.dropCollection(collection, o) },
+  modifyCollection: {
+    args: MODIFY_COLLECTION,
+    run: ({ db }, { collection, session, ...fields }) => db.command({ collMod: collection, ...fields }, { session }),
+  },
+  aggregate: { args: AGGREGATE, run: ({ db }, { pipeline, ...o }) => db.aggregate(pipeline, o).toArray() },
+  listCollections: {
+    args: ["filter", "batchSize", "nameOnly", "authorizedCollections"],
+    run: ({ db }, { filter, ...o }) => db.listCollections(filter ?? {}, o).toArray(),
+  },
+  listCollectionNames: {
+    args: ["filter", "batchSize"],
+    run: async ({ db }, { filter, ...o }) => (await db.listCollections(filter ?? {}, { ...o, nameOnly: true }).toArray()).map((c) => c.name),
+  },
+  dropDatabase: { args: [], run: ({ db }, o) => db.dropDatabase(o) },
 };
 
-const clientOps: Record<string, OperationDefinition> = {
-  createChangeStream: { args: CHANGE_STREAM, run: (t: { client: MongoClient }, a) => createChangeStream(t.client, a) },
-  listDatabases: { args: ["filter", "nameOnly", "authorizedDatabases"], run: (t: { client: MongoClient }, a) => t.client.db("admin").admin().listDatabases(split(a)[1]).then((r) => r.databases) },
-  close: { args: [], run: async (t: { client: MongoClient }) => { await t.client.close(); } },
+const clientOps: Operations<ClientEntity> = {
+  createChangeStream: { args: CHANGE_STREAM, run: ({ client }, args) => createChangeStream(client, args) },
+  listDatabases: {
+    args: ["filter", "nameOnly", "authorizedDatabases"],
+    run: async ({ client }, o) => (await client.db("admin").admin().listDatabases(o)).databases,
+  },
+  close: { args: [], run: async ({ client }) => void (await client.close()) },
 };
 
-const cursorOps: Record<string, OperationDefinition> = {
-  iterateUntilDocumentOrError: { args: [], run: (t: Entity) => iterateUntilDocumentOrError(t) },
-  iterateOnce: { args: [], run: (t: Entity) => iterateOnce(t) },
-  // Errors from killCursors are suppressed by the spec.
-  close: { args: [], run: async (t: { stream?: ChangeStream; cursor?: AbstractCursor }) => { await (t.stream ?? t.cursor)?.close().catch(() => undefined); } },
+const iterableOps: Operations<IterableTarget> = {
+  iterateUntilDocumentOrError: {
+    args: [],
+    run: (target) => (target.kind === "changeStream" ? target.stream.next() : target.cursor.next()),
+  },
+  // One getMore at most when the batch is empty.
+  iterateOnce: { args: [], run: (target) => (target.kind === "changeStream" ? target.stream.tryNext() : target.cursor.tryNext()) },
+  // The spec has runners suppress errors from closing (killCursors).
+  close: {
+    args: [],
+    run: async (target) => void (await (target.kind === "changeStream" ? target.stream : target.cursor).close().catch(() => undefined)),
+  },
 };
 
-const testRunnerOps: Record<string, OperationDefinition> = {
-  failPoint: { args: ["client", "failPoint"], run: failPoint },
+const sessionOps: Operations<SessionTarget> = {
+  endSession: { args: [], run: async ({ session }) => void (await session.endSession()) },
 };
 
-async function failPoint(_target: never, args: Document, ctx: OperationContext): Promise<void> {
+const testRunnerOps: Operations<undefined> = {
+  failPoint: { args: ["client", "failPoint"], run: (_target, args, ctx) => failPoint(args, ctx) },
+};
+
+/** configureFailPoint through the named client entity (not an internal client), on admin. */
+async function failPoint(args: Args, ctx: OperationContext): Promise<void> {
   const { client } = ctx.entities.get(String(args.client), "client");
-  const command = args.failPoint;
+  const command: unknown = args.failPoint;
   if (!isDocument(command) || typeof command.configureFailPoint !== "string") throw new Error("failPoint needs a configureFailPoint document");
   await client.db("admin").command(command, { readPreference: "primary" });
   ctx.failPoints.push({ client, name: command.configureFailPoint });
 }
 
-const sessionOps: Record<string, OperationDefinition> = {
-  endSession: { args: [], run: async (t: { session: ClientSession }) => { await t.session.endSession(); } },
-};
-
-const OPERATIONS: Record<Target, Record<string, OperationDefinition>> = {
-  client: clientOps,
-  database: databaseOps,
-  collection: collectionOps,
-  changeStream: cursorOps,
-  cursor: cursorOps,
-  session: sessionOps,
-  bson: {},
-  testRunner: testRunnerOps,
-};
-
 /** Operations whose result is an iterable of documents, matched element-wise as root documents. */
 export const ITERABLE_RESULTS = new Set(["find", "aggregate", "listCollections", "listIndexes", "listDatabases"]);
 
-function returnDocument(options: Document): Document {
-  if (options.returnDocument === undefined) return options;
-  const value = String(options.returnDocument).toLowerCase();
-  if (value !== "before" && value !== "after") throw new Error(`invalid returnDocument ${String(options.returnDocument)}`);
-  return { ...options, returnDocument: value };
+/** Looks the operation up for the target's entity type and checks its argument names. */
+function definitionFor<T>(operations: Operations<T>, name: string, label: string, args: Document): OperationDefinition<T> {
+  const definition = operations[name];
+  if (!definition) throw new Error(`operation "${name}" on a ${label} is not supported by this runner`);
+  for (const key of Object.keys(args)) {
+    if (key !== "session" && !definition.args.includes(key as ArgumentName)) throw new Error(`unsupported argument "${key}" for ${name}`);
+  }
+  return definition;
 }
 
-/** Resolves the target and arguments of `name` on `object`, then runs it and returns its raw result. */
+/** Resolves target, session and readPreference, runs the operation and returns its raw result. */
 export async function runOperation(name: string, object: string, rawArgs: Document, ctx: OperationContext): Promise<unknown> {
-  const target = object === "testRunner" ? undefined : ctx.entities.lookup(object);
-  const definition = OPERATIONS[target?.kind ?? "testRunner"][name];
-  if (!definition) throw new Error(`operation "${name}" on ${target?.kind ?? "testRunner"} is not supported by this runner`);
   const args: Document = { ...rawArgs };
-  for (const key of Object.keys(args)) {
-    if (key !== "session" && !definition.args.includes(key)) throw new Error(`unsupported argument "${key}" for ${name}`);
-  }
   if (args.session !== undefined) args.session = ctx.entities.get(String(args.session), "session").session;
-  return definition.run(target as never, args, ctx);
+  if (args.readPreference !== undefined) args.readPreference = toReadPreference(args.readPreference);
+  const driverArgs = args as unknown as Args;
+  if (object === "testRunner") return definitionFor(testRunnerOps, name, "testRunner", args).run(undefined, driverArgs, ctx);
+  const target = ctx.entities.lookup(object);
+  switch (target.kind) {
+    case "collection":
+      return definitionFor(collectionOps, name, target.kind, args).run(target, driverArgs, ctx);
+    case "database":
+      return definitionFor(databaseOps, name, target.kind, args).run(target, driverArgs, ctx);
+    case "client":
+      return definitionFor(clientOps, name, target.kind, args).run(target, driverArgs, ctx);
+    case "changeStream":
+    case "cursor":
+      return definitionFor(iterableOps, name, target.kind, args).run(target, driverArgs, ctx);
+    case "session":
+      return definitionFor(sessionOps, name, target.kind, args).run(target, driverArgs, ctx);
+    case "bson":
+      throw new Error(`entity "${object}" is a BSON value and has no operations`);
+  }
 }
