@@ -34,7 +34,7 @@ test("the compiled executable starts from CLI flags, accepts a POST and broadcas
   expect(response.status).toBe(201);
   const post = await response.json();
   await client.untilInserts(1);
-  expect(client.frames).toEqual([{ type: "insert", position: expect.stringMatching(/^82/), post }]);
+  expect(client.frames).toEqual([{ type: "insert", position: expect.stringMatching(/^82/), post: post as never }]);
   server.kill("SIGTERM");
   expect(await server.exited).toBe(0);
   expect((await client.closed).code).toBe(1001);
