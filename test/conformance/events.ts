@@ -3,6 +3,7 @@ import type {
   CommandStartedEvent,
   CommandSucceededEvent,
   MongoClient,
+  ObjectId,
 } from "mongodb";
 import { describe as show, isDocument, type Document } from "./bson-values";
 import { match, type MatchEntities } from "./match";
@@ -17,6 +18,8 @@ export interface ObservedCommandEvent {
   databaseName: string;
   command?: Document;
   reply?: Document;
+  serviceId?: ObjectId;
+  serverConnectionId: bigint | null;
 }
 
 /** Commands whose events are never observed (Command Logging and Monitoring, "Security"). */
@@ -77,13 +80,14 @@ export class CommandEventLog {
   private record(
     requestId: number,
     type: CommandEventType,
-    event: { commandName: string; databaseName: string },
+    event: { commandName: string; databaseName: string; serviceId?: ObjectId; serverConnectionId: bigint | null },
     payload: Partial<ObservedCommandEvent>,
   ): void {
     if (!this.recording || !this.observed.has(type)) return;
     if (this.ignored.has(event.commandName.toLowerCase()) || this.sensitiveRequests.has(requestId)) return;
     if (SENSITIVE_COMMANDS.has(event.commandName.toLowerCase())) return;
-    this.events.push({ type, commandName: event.commandName, databaseName: event.databaseName, ...payload });
+    const { commandName, databaseName, serviceId, serverConnectionId } = event;
+    this.events.push({ type, commandName, databaseName, serviceId, serverConnectionId, ...payload });
   }
 }
 
@@ -120,6 +124,13 @@ function checkEvent(expected: Document, actual: ObservedCommandEvent, entities: 
     } else if (field === "command" || field === "reply") {
       const mismatch = match(value, actual[field], { root: true, entities });
       if (mismatch) return `${type} (${actual.commandName}) ${field}${mismatch.path.slice(1)}: ${mismatch.message}`;
+    } else if (field === "hasServiceId") {
+      // Set means a non-zero ObjectId.
+      const has = actual.serviceId !== undefined && !/^0+$/.test(actual.serviceId.toHexString());
+      if (has !== value) return `${type}.hasServiceId: expected ${String(value)}, serviceId is ${show(actual.serviceId)}`;
+    } else if (field === "hasServerConnectionId") {
+      const has = actual.serverConnectionId !== null && actual.serverConnectionId > 0n;
+      if (has !== value) return `${type}.hasServerConnectionId: expected ${String(value)}, got ${String(actual.serverConnectionId)}`;
     } else {
       return `${type}.${field} assertions are not supported by this runner`;
     }

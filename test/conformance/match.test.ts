@@ -69,6 +69,15 @@ describe("match", () => {
     expect(match({ a: { $$type: "string" } }, {}, root)?.path).toBe("$.a");
   });
 
+  test("$$type accepts every type a driver-promoted number may have had", () => {
+    // The driver turns int32, int64 and double into JS numbers; 2.0 and 2 look the same.
+    expect(match({ $$type: "double" }, 2, root)).toBeNull();
+    expect(match({ $$type: "long" }, 2, root)).toBeNull();
+    expect(match({ $$type: "int" }, 2.5, root)).not.toBeNull();
+    expect(match({ $$type: "int" }, 2 ** 40, root)).not.toBeNull();
+    expect(match({ $$type: "number" }, 2.5, root)).toBeNull();
+  });
+
   test("$$lte applies flexible numerics", () => {
     expect(match({ $$lte: 1 }, new Double(1.0), root)).toBeNull();
     expect(match({ $$lte: 1 }, 0, root)).toBeNull();

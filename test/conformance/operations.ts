@@ -49,12 +49,32 @@ type IterableTarget = Extract<Entity, { kind: "changeStream" | "cursor" }>;
 const WRITE: ArgumentName[] = ["comment", "bypassDocumentValidation", "let", "writeConcern"];
 const UPDATE: ArgumentName[] = ["filter", "upsert", "arrayFilters", "collation", "hint", "sort", ...WRITE];
 const DELETE: ArgumentName[] = ["filter", "collation", "hint", ...WRITE];
-const FIND: ArgumentName[] = ["filter", "sort", "skip", "limit", "batchSize", "projection", "hint", "collation", "comment", "maxTimeMS", "allowDiskUse", "let", "min", "max", "returnKey", "showRecordId", "noCursorTimeout", "allowPartialResults"];
-const AGGREGATE: ArgumentName[] = ["pipeline", "batchSize", "allowDiskUse", "collation", "comment", "hint", "let", "maxTimeMS", "bypassDocumentValidation"];
-const CHANGE_STREAM: ArgumentName[] = ["pipeline", "fullDocument", "fullDocumentBeforeChange", "resumeAfter", "startAfter", "startAtOperationTime", "batchSize", "collation", "comment", "maxAwaitTimeMS", "showExpandedEvents"];
-const CREATE_COLLECTION: ArgumentName[] = ["collection", "viewOn", "pipeline", "changeStreamPreAndPostImages", "capped", "size", "max", "validator", "validationLevel", "validationAction", "clusteredIndex", "timeseries", "expireAfterSeconds", "encryptedFields", "collation"];
-const MODIFY_COLLECTION: ArgumentName[] = ["collection", "changeStreamPreAndPostImages", "validator", "validationLevel", "validationAction", "index", "expireAfterSeconds", "timeseries"];
-const CREATE_INDEX: ArgumentName[] = ["keys", "name", "unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "hidden", "collation", "commitQuorum"];
+const FIND: ArgumentName[] = [
+  "filter", "sort", "skip", "limit", "batchSize", "projection", "hint", "collation", "comment",
+  "maxTimeMS", "allowDiskUse", "let", "min", "max", "returnKey", "showRecordId", "noCursorTimeout",
+  "allowPartialResults",
+];
+const AGGREGATE: ArgumentName[] = [
+  "pipeline", "batchSize", "allowDiskUse", "collation", "comment", "hint", "let", "maxTimeMS",
+  "bypassDocumentValidation",
+];
+const CHANGE_STREAM: ArgumentName[] = [
+  "pipeline", "fullDocument", "fullDocumentBeforeChange", "resumeAfter", "startAfter",
+  "startAtOperationTime", "batchSize", "collation", "comment", "maxAwaitTimeMS", "showExpandedEvents",
+];
+const CREATE_COLLECTION: ArgumentName[] = [
+  "collection", "viewOn", "pipeline", "changeStreamPreAndPostImages", "capped", "size", "max", "validator",
+  "validationLevel", "validationAction", "clusteredIndex", "timeseries", "expireAfterSeconds",
+  "encryptedFields", "collation",
+];
+const MODIFY_COLLECTION: ArgumentName[] = [
+  "collection", "changeStreamPreAndPostImages", "validator", "validationLevel", "validationAction",
+  "index", "expireAfterSeconds", "timeseries",
+];
+const CREATE_INDEX: ArgumentName[] = [
+  "keys", "name", "unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "hidden",
+  "collation", "commitQuorum",
+];
 const FIND_ONE_AND: ArgumentName[] = ["returnDocument", "projection", ...UPDATE];
 
 /** Runs `watch` and makes the aggregate execute without consuming any change. */
@@ -78,21 +98,42 @@ function findOneAndOptions(args: Args): Document {
 }
 
 const collectionOps: Operations<CollectionTarget> = {
-  insertOne: { args: ["document", ...WRITE], run: ({ collection }, { document, ...o }) => collection.insertOne(document, o) },
-  insertMany: { args: ["documents", "ordered", ...WRITE], run: ({ collection }, { documents, ...o }) => collection.insertMany(documents, o) },
-  updateOne: { args: ["update", ...UPDATE], run: ({ collection }, { filter, update, ...o }) => collection.updateOne(filter, update, o) },
-  updateMany: { args: ["update", ...UPDATE], run: ({ collection }, { filter, update, ...o }) => collection.updateMany(filter, update, o) },
-  replaceOne: { args: ["replacement", ...UPDATE], run: ({ collection }, { filter, replacement, ...o }) => collection.replaceOne(filter, replacement, o) },
+  insertOne: {
+    args: ["document", ...WRITE],
+    run: ({ collection }, { document, ...o }) => collection.insertOne(document, o),
+  },
+  insertMany: {
+    args: ["documents", "ordered", ...WRITE],
+    run: ({ collection }, { documents, ...o }) => collection.insertMany(documents, o),
+  },
+  updateOne: {
+    args: ["update", ...UPDATE],
+    run: ({ collection }, { filter, update, ...o }) => collection.updateOne(filter, update, o),
+  },
+  updateMany: {
+    args: ["update", ...UPDATE],
+    run: ({ collection }, { filter, update, ...o }) => collection.updateMany(filter, update, o),
+  },
+  replaceOne: {
+    args: ["replacement", ...UPDATE],
+    run: ({ collection }, { filter, replacement, ...o }) => collection.replaceOne(filter, replacement, o),
+  },
   deleteOne: { args: DELETE, run: ({ collection }, { filter, ...o }) => collection.deleteOne(filter, o) },
   deleteMany: { args: DELETE, run: ({ collection }, { filter, ...o }) => collection.deleteMany(filter, o) },
   // Iterables are fully iterated as part of the operation.
   find: { args: FIND, run: ({ collection }, { filter, ...o }) => collection.find(filter ?? {}, o).toArray() },
-  aggregate: { args: AGGREGATE, run: ({ collection }, { pipeline, ...o }) => collection.aggregate(pipeline, o).toArray() },
+  aggregate: {
+    args: AGGREGATE,
+    run: ({ collection }, { pipeline, ...o }) => collection.aggregate(pipeline, o).toArray(),
+  },
   countDocuments: {
     args: ["filter", "skip", "limit", "collation", "hint", "comment", "maxTimeMS"],
     run: ({ collection }, { filter, ...o }) => collection.countDocuments(filter, o),
   },
-  estimatedDocumentCount: { args: ["maxTimeMS", "comment"], run: ({ collection }, o) => collection.estimatedDocumentCount(o) },
+  estimatedDocumentCount: {
+    args: ["maxTimeMS", "comment"],
+    run: ({ collection }, o) => collection.estimatedDocumentCount(o),
+  },
   distinct: {
     args: ["fieldName", "filter", "collation", "comment", "hint", "maxTimeMS"],
     run: ({ collection }, { fieldName, filter, ...o }) => collection.distinct(fieldName, filter ?? {}, o),
@@ -110,9 +151,15 @@ const collectionOps: Operations<CollectionTarget> = {
     run: ({ collection }, { filter, ...o }) => collection.findOneAndDelete(filter, { ...o, includeResultMetadata: false }),
   },
   createChangeStream: { args: CHANGE_STREAM, run: ({ collection }, args) => createChangeStream(collection, args) },
-  rename: { args: ["to", "dropTarget"], run: async ({ collection }, { to, ...o }) => void (await collection.rename(to, o)) },
+  rename: {
+    args: ["to", "dropTarget"],
+    run: async ({ collection }, { to, ...o }) => void (await collection.rename(to, o)),
+  },
   createIndex: { args: CREATE_INDEX, run: ({ collection }, { keys, ...o }) => collection.createIndex(keys, o) },
-  dropIndex: { args: ["name"], run: async ({ collection }, { name, ...o }) => void (await collection.dropIndex(name, o)) },
+  dropIndex: {
+    args: ["name"],
+    run: async ({ collection }, { name, ...o }) => void (await collection.dropIndex(name, o)),
+  },
   listIndexes: { args: ["batchSize"], run: ({ collection }, o) => collection.listIndexes(o).toArray() },
   drop: { args: [], run: ({ collection }, o) => collection.drop(o) },
 };
@@ -120,9 +167,18 @@ const collectionOps: Operations<CollectionTarget> = {
 const databaseOps: Operations<DatabaseTarget> = {
   createChangeStream: { args: CHANGE_STREAM, run: ({ db }, args) => createChangeStream(db, args) },
   // commandName exists for languages without ordered maps; JS keeps key order.
-  runCommand: { args: ["command", "commandName", "readPreference"], run: ({ db }, { command, commandName: _, ...o }) => db.command(command, o) },
-  createCollection: { args: CREATE_COLLECTION, run: async ({ db }, { collection, ...o }) => void (await db.createCollection(collection, o)) },
-  dropCollection: { args: ["collection"], run: ({ db }, { collection, ...o }) => db.dropCollection(collection, o) },
+  runCommand: {
+    args: ["command", "commandName", "readPreference"],
+    run: ({ db }, { command, commandName: _, ...o }) => db.command(command, o),
+  },
+  createCollection: {
+    args: CREATE_COLLECTION,
+    run: async ({ db }, { collection, ...o }) => void (await db.createCollection(collection, o)),
+  },
+  dropCollection: {
+    args: ["collection"],
+    run: ({ db }, { collection, ...o }) => db.dropCollection(collection, o),
+  },
   modifyCollection: {
     args: MODIFY_COLLECTION,
     run: ({ db }, { collection, session, ...fields }) => db.command({ collMod: collection, ...fields }, { session }),
@@ -154,7 +210,10 @@ const iterableOps: Operations<IterableTarget> = {
     run: (target) => (target.kind === "changeStream" ? target.stream.next() : target.cursor.next()),
   },
   // One getMore at most when the batch is empty.
-  iterateOnce: { args: [], run: (target) => (target.kind === "changeStream" ? target.stream.tryNext() : target.cursor.tryNext()) },
+  iterateOnce: {
+    args: [],
+    run: (target) => (target.kind === "changeStream" ? target.stream.tryNext() : target.cursor.tryNext()),
+  },
   // The spec has runners suppress errors from closing (killCursors).
   close: {
     args: [],
