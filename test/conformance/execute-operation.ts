@@ -1,4 +1,4 @@
-import { MongoError, MongoServerError } from "mongodb";
+import { BSON, MongoError, MongoServerError } from "mongodb";
 import { compareNumbers, describe, isBsonWrapper, numericValue, type Document } from "./bson-values";
 import { match } from "./match";
 import { ITERABLE_RESULTS, runOperation, type OperationContext } from "./operations";
@@ -15,8 +15,9 @@ export async function executeOperation(operation: Operation, ctx: OperationConte
   try {
     result = await runOperation(operation.name, operation.object, operation.arguments ?? {}, ctx);
   } catch (caught) {
-    // Our own errors (unsupported operation, unknown entity) are never an expected error.
-    if (!(caught instanceof MongoError)) throw caught;
+    // Driver and BSON errors are the operation's outcome; any other error is a runner error
+    // (unsupported operation, unknown entity) and never satisfies expectError.
+    if (!(caught instanceof MongoError || caught instanceof BSON.BSONError)) throw caught;
     error = caught;
     failed = true;
   }
@@ -24,7 +25,7 @@ export async function executeOperation(operation: Operation, ctx: OperationConte
 
   if (operation.expectError) {
     if (!failed) throw new AssertionFailure(`expected an error, got result ${describe(toDocument(result))}`);
-    const problem = checkExpectedError(operation.expectError, error as MongoError, ctx);
+    const problem = checkExpectedError(operation.expectError, error as MongoError | BSON.BSONError, ctx);
     if (problem) throw new AssertionFailure(`${problem}\n    error: ${describeError(error)}`);
     return;
   }
@@ -32,7 +33,7 @@ export async function executeOperation(operation: Operation, ctx: OperationConte
 
   if (operation.expectResult !== undefined) {
     const actual = toDocument(result);
-    const mismatch = match(operation.expectResult, actual ?? undefined, {
+    const mismatch = match(operation.expectResult, actual, {
       root: true,
       elementsAreRoot: ITERABLE_RESULTS.has(operation.name),
       entities: ctx.entities,
@@ -65,8 +66,9 @@ export function toDocument(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value));
 }
 
-function checkExpectedError(expected: ExpectedError, error: MongoError, ctx: OperationContext): string | null {
+function checkExpectedError(expected: ExpectedError, error: MongoError | BSON.BSONError, ctx: OperationContext): string | null {
   const isServerError = error instanceof MongoServerError;
+  const labels = error instanceof MongoError ? error.errorLabels : [];
   if (expected.isClientError !== undefined && expected.isClientError === isServerError) {
     return expected.isClientError ? "expected a client-side error, got a server error" : "expected a server error, got a client-side error";
   }
@@ -77,7 +79,9 @@ function checkExpectedError(expected: ExpectedError, error: MongoError, ctx: Ope
   if (expected.errorCode !== undefined) {
     if (!isServerError) return `expected server error code ${expected.errorCode}, got a client-side error`;
     const code = numericValue(error.code);
-    if (code === undefined || compareNumbers(code, expected.errorCode) !== 0) return `expected error code ${expected.errorCode}, got ${String(error.code)}`;
+    if (code === undefined || compareNumbers(code, expected.errorCode) !== 0) {
+      return `expected error code ${expected.errorCode}, got ${String(error.code)}`;
+    }
   }
   if (expected.errorCodeName !== undefined) {
     const codeName = isServerError ? (error as MongoServerError).codeName : undefined;
@@ -86,10 +90,10 @@ function checkExpectedError(expected: ExpectedError, error: MongoError, ctx: Ope
     }
   }
   for (const label of expected.errorLabelsContain ?? []) {
-    if (!error.hasErrorLabel(label)) return `expected error label ${label}, labels are [${error.errorLabels.join(", ")}]`;
+    if (!labels.includes(label)) return `expected error label ${label}, labels are [${labels.join(", ")}]`;
   }
   for (const label of expected.errorLabelsOmit ?? []) {
-    if (error.hasErrorLabel(label)) return `expected no error label ${label}, labels are [${error.errorLabels.join(", ")}]`;
+    if (labels.includes(label)) return `expected no error label ${label}, labels are [${labels.join(", ")}]`;
   }
   if (expected.errorResponse !== undefined) {
     const response = isServerError ? (error as MongoServerError).errorResponse : undefined;
@@ -98,7 +102,7 @@ function checkExpectedError(expected: ExpectedError, error: MongoError, ctx: Ope
   }
   if (expected.expectResult !== undefined) {
     // Only bulk write errors carry a partial result (BulkWriteException.writeResult).
-    const partial = (error as MongoError & { result?: unknown }).result;
+    const partial = (error as { result?: unknown }).result;
     const mismatch = match(expected.expectResult, toDocument(partial), { root: true, entities: ctx.entities });
     if (mismatch) return `expectError.expectResult mismatch at ${mismatch.path}: ${mismatch.message}`;
   }
