@@ -100,13 +100,26 @@ export function loadSpecFiles(dir: string = SPEC_DIR): SpecFile[] {
     const names = readdirSync(suiteDir).filter((name) => name.endsWith(".json")).sort();
     if (names.length === 0) throw new SpecFolderMissingError(`${suiteDir}/*.json`);
     for (const name of names) {
-      const text = readFileSync(join(suiteDir, name), "utf8");
-      // Relaxed: plain JSON numbers become JS numbers, which the driver encodes as int32/double.
-      const parsed = EJSON.parse(text, { relaxed: true }) as Omit<SpecFile, "name">;
-      files.push({ ...parsed, name: `${suite}/${name}` });
+      files.push(parseSpecFile(readFileSync(join(suiteDir, name), "utf8"), `${suite}/${name}`));
     }
   }
   return files;
+}
+
+/**
+ * Relaxed Extended JSON gives operations plain JS numbers (the driver encodes them as
+ * int32/double, as other drivers do). initialData and outcome are read canonically instead,
+ * so inserted and expected collection contents keep exact BSON types (Int32, Long, Double).
+ */
+export function parseSpecFile(text: string, name: string): SpecFile {
+  const relaxed = EJSON.parse(text, { relaxed: true }) as Omit<SpecFile, "name">;
+  const canonical = EJSON.parse(text, { relaxed: false }) as Omit<SpecFile, "name">;
+  const tests = relaxed.tests.map((test, index) => {
+    const outcome = canonical.tests[index]?.outcome;
+    return outcome === undefined ? test : { ...test, outcome };
+  });
+  const initialData = canonical.initialData;
+  return { ...relaxed, ...(initialData === undefined ? {} : { initialData }), tests, name };
 }
 
 /** Whether a file's schemaVersion is within the supported major.minor (patch is ignored). */

@@ -25,6 +25,14 @@ describe("match", () => {
     expect(match(1, "1", root)).not.toBeNull();
   });
 
+  test("compares numeric BSON types too when exact types are asked for", () => {
+    const exact = { root: false, exactTypes: true };
+    expect(match([{ _id: new Int32(1), x: new Int32(11) }], [{ x: new Int32(11), _id: new Int32(1) }], exact)).toBeNull();
+    expect(match({ x: new Int32(11) }, { x: new Double(11) }, exact)?.path).toBe("$.x");
+    expect(match({ x: Long.fromNumber(5) }, { x: new Int32(5) }, exact)?.path).toBe("$.x");
+    expect(match({ x: new Int32(11) }, { x: new Int32(11), y: 1 }, exact)?.path).toBe("$");
+  });
+
   test("requires arrays of equal length whose elements are not root documents", () => {
     expect(match([1, 2, 3], [1, 2, 3, 4], root)).not.toBeNull();
     expect(match([{ x: 1 }], [{ x: 1, y: 1 }], root)?.path).toBe("$[0]");

@@ -29,6 +29,8 @@ export interface MatchOptions {
   root: boolean;
   /** For iterable results (find, aggregate): each array element is a root-level document. */
   elementsAreRoot?: boolean;
+  /** Numbers must also have the same BSON type (outcome data "MUST match exactly"). */
+  exactTypes?: boolean;
   entities?: MatchEntities;
 }
 
@@ -37,19 +39,19 @@ export class MatchSyntaxError extends Error {}
 
 /** Matches `actual` against `expected` per "Evaluating Matches"; returns the first mismatch or null. */
 export function match(expected: unknown, actual: unknown, options: MatchOptions): Mismatch | null {
-  const { root, elementsAreRoot = false, entities } = options;
+  const { root, elementsAreRoot = false, entities, exactTypes = false } = options;
   if (elementsAreRoot && Array.isArray(expected)) {
     if (!Array.isArray(actual)) return fail("$", `expected an array, got ${describe(actual)}`);
     if (actual.length !== expected.length) {
       return fail("$", `expected ${expected.length} documents, got ${actual.length}: ${describe(actual)}`);
     }
     for (const [index, item] of expected.entries()) {
-      const mismatch = new Matcher(entities).value(item, actual[index], `$[${index}]`, true);
+      const mismatch = new Matcher(entities, exactTypes).value(item, actual[index], `$[${index}]`, true);
       if (mismatch) return mismatch;
     }
     return null;
   }
-  return new Matcher(entities).value(expected, actual, "$", root);
+  return new Matcher(entities, exactTypes).value(expected, actual, "$", root);
 }
 
 function fail(path: string, message: string): Mismatch {
@@ -66,7 +68,10 @@ export function specialOperator(value: unknown): { name: string; arg: unknown } 
 }
 
 class Matcher {
-  constructor(private readonly entities: MatchEntities | undefined) {}
+  constructor(
+    private readonly entities: MatchEntities | undefined,
+    private readonly exactTypes: boolean,
+  ) {}
 
   value(expected: unknown, actual: unknown, path: string, root: boolean): Mismatch | null {
     const operator = specialOperator(expected);
@@ -121,6 +126,7 @@ class Matcher {
     const problem = `expected ${describe(expected)} (${bsonTypeOf(expected)}), got ${describe(actual)} (${bsonTypeOf(actual)})`;
     const expectedNumber = numericValue(expected);
     if (expectedNumber !== undefined) {
+      if (this.exactTypes && bsonTypeOf(expected) !== bsonTypeOf(actual)) return fail(path, problem);
       const actualNumber = numericValue(actual);
       return actualNumber !== undefined && compareNumbers(expectedNumber, actualNumber) === 0 ? null : fail(path, problem);
     }

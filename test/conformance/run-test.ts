@@ -126,9 +126,10 @@ async function checkOutcome(collections: CollectionData[], client: MongoClient):
     const documents = await client
       .db(data.databaseName)
       .collection(data.collectionName)
-      .find({}, { sort: { _id: 1 }, readPreference: "primary", readConcern: { level: "local" } })
+      // promoteValues: false keeps Int32/Long/Double so types are compared exactly.
+      .find({}, { sort: { _id: 1 }, readPreference: "primary", readConcern: { level: "local" }, promoteValues: false })
       .toArray();
-    const mismatch = match(data.documents, documents, { root: false });
+    const mismatch = match(data.documents, documents, { root: false, exactTypes: true });
     if (mismatch) {
       return `outcome ${data.databaseName}.${data.collectionName} at ${mismatch.path}: ${mismatch.message}\n    actual: ${show(documents)}`;
     }
