@@ -56,15 +56,18 @@ export class CommandEventLog {
   private recording = true;
   private readonly ignored: Set<string>;
   private readonly observed: Set<string>;
-  private readonly sensitiveRequests = new Set<number>();
+  /** Requests whose events are dropped: sensitive commands and the runner's own fail points. */
+  private readonly skippedRequests = new Set<number>();
+  private pendingFailPointCommands = 0;
 
   constructor(client: MongoClient, options: CommandEventOptions) {
     this.observed = new Set(options.observeEvents);
-    // configureFailPoint from failPoint operations is always ignored.
-    this.ignored = new Set([...options.ignoreCommandMonitoringEvents, "configureFailPoint"].map((n) => n.toLowerCase()));
+    this.ignored = new Set(options.ignoreCommandMonitoringEvents.map((name) => name.toLowerCase()));
     client.on("commandStarted", (event: CommandStartedEvent) => {
-      // Sensitivity is decided by the started event; its reply events follow by requestId.
-      if (isSensitive(event.commandName, event.command)) this.sensitiveRequests.add(event.requestId);
+      // Decided by the started event; the reply events follow by requestId.
+      if (isSensitive(event.commandName, event.command) || this.isRunnerFailPoint(event.commandName)) {
+        this.skippedRequests.add(event.requestId);
+      }
       this.record(event.requestId, "commandStartedEvent", event, { command: event.command });
     });
     client.on("commandSucceeded", (event: CommandSucceededEvent) =>
@@ -77,6 +80,17 @@ export class CommandEventLog {
     this.recording = false;
   }
 
+  /** The next configureFailPoint on this client comes from a failPoint operation: not observed. */
+  ignoreNextFailPointCommand(): void {
+    this.pendingFailPointCommands++;
+  }
+
+  private isRunnerFailPoint(commandName: string): boolean {
+    if (commandName !== "configureFailPoint" || this.pendingFailPointCommands === 0) return false;
+    this.pendingFailPointCommands--;
+    return true;
+  }
+
   private record(
     requestId: number,
     type: CommandEventType,
@@ -84,7 +98,7 @@ export class CommandEventLog {
     payload: Partial<ObservedCommandEvent>,
   ): void {
     if (!this.recording || !this.observed.has(type)) return;
-    if (this.ignored.has(event.commandName.toLowerCase()) || this.sensitiveRequests.has(requestId)) return;
+    if (this.ignored.has(event.commandName.toLowerCase()) || this.skippedRequests.has(requestId)) return;
     if (SENSITIVE_COMMANDS.has(event.commandName.toLowerCase())) return;
     const { commandName, databaseName, serviceId, serverConnectionId } = event;
     this.events.push({ type, commandName, databaseName, serviceId, serverConnectionId, ...payload });

@@ -231,9 +231,10 @@ const testRunnerOps: Operations<undefined> = {
 
 /** configureFailPoint through the named client entity (not an internal client), on admin. */
 async function failPoint(args: Args, ctx: OperationContext): Promise<void> {
-  const { client } = ctx.entities.get(String(args.client), "client");
+  const { client, events } = ctx.entities.get(String(args.client), "client");
   const command: unknown = args.failPoint;
   if (!isDocument(command) || typeof command.configureFailPoint !== "string") throw new Error("failPoint needs a configureFailPoint document");
+  events?.ignoreNextFailPointCommand();
   await client.db("admin").command(command, { readPreference: "primary" });
   ctx.failPoints.push({ client, name: command.configureFailPoint });
 }
