@@ -46,7 +46,10 @@ export class FeedSockets {
       perMessageDeflate: false,
       open: (ws) => this.#opened(ws),
       message: () => {},
-      close: (ws) => void this.#open.delete(ws),
+      close: (ws, code, reason) => {
+        this.#open.delete(ws);
+        this.options.log.debug("socket closed", { code, reason });
+      },
     };
   }
 

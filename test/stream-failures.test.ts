@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { FeedClient } from "./support/feed-client.ts";
+import { startEmulator } from "./support/mongo-emulator/index.ts";
+import { startMongoTarget, uniqueDatabase, withDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { postIds } from "./support/post-writer.ts";
+import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+
+let mongo: MongoTarget;
+
+beforeAll(async () => {
+  mongo = await startMongoTarget();
+});
+
+afterAll(async () => {
+  await mongo?.[Symbol.asyncDispose]();
+});
+
+/** Every getMore and resume aggregate of the feed server loses its connection until disposed. */
+async function holdStreamDown(uri: string, feed: TestFeed): Promise<AsyncDisposable> {
+  const driver = await connectDriver(uri);
+  const admin = driver.db("admin");
+  const before = feed.logs.length;
+  await admin.command({ configureFailPoint: "failCommand", mode: "alwaysOn", data: { failCommands: ["getMore", "aggregate"], closeConnection: true, appName: "mongo-feed" } });
+  await feed.waitForLog((line) => line.msg === "change stream interrupted; restarting" && feed.logs.indexOf(line) >= before);
+  return {
+    async [Symbol.asyncDispose]() {
+      await admin.command({ configureFailPoint: "failCommand", mode: "off" });
+      await driver.close();
+    },
+  };
+}
+
+function nextEstablished(feed: TestFeed) {
+  const before = feed.logs.length;
+  return feed.waitForLog((line) => line.msg === "change stream established" && feed.logs.indexOf(line) >= before, 30_000);
+}
+
+test("readiness answers 503 while the change stream is down, and the posts written meanwhile still arrive", async () => {
+  const uri = mongo.uri(uniqueDatabase("ready"));
+  await using feed = await startTestFeed(uri);
+  await using driver = await connectDriver(uri);
+  const client = await FeedClient.connect(feed.ws);
+  expect((await fetch(`${feed.http}/health/ready`)).status).toBe(200);
+
+  const recovered = await (async () => {
+    await using _down = await holdStreamDown(uri, feed);
+    const ready = await fetch(`${feed.http}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.headers.get("retry-after")).toBe("1");
+    expect(await ready.json()).toMatchObject({ status: 503, detail: expect.stringMatching(/^The change stream is down: /) });
+    // Writes go on while the stream is down (the feed's reads fail, the writes do not).
+    const { insertedIds } = await driver.db().collection("posts").insertMany([1, 2, 3].map((n) => ({ author: "w", content: `while down ${n}`, createdAt: new Date() })));
+    return { ids: Object.values(insertedIds).map((id) => id.toHexString()), established: nextEstablished(feed) };
+  })();
+  await recovered.established;
+  expect((await fetch(`${feed.http}/health/ready`)).status).toBe(200);
+  await client.untilInserts(3, 30_000);
+  expect(postIds(client.frames)).toEqual(recovered.ids);
+  client.close();
+}, 60_000);
+
+test("when MongoDB can no longer resume the stream (history lost), clients are told to resync and the feed goes on", async () => {
+  // A real deployment loses change-stream history only when its oplog rolls over; the emulator's
+  // history limit makes that happen on demand, so this test always uses its own emulator.
+  await using emulator = await startEmulator({ historyLimit: 20 });
+  const uri = withDatabase(emulator.uri, "lost");
+  await using feed = await startTestFeed(uri);
+  await using driver = await connectDriver(uri);
+  const client = await FeedClient.connect(feed.ws);
+  expect((await postJson(feed.http, { author: "a", content: "before" })).status).toBe(201);
+  await client.untilInserts(1);
+
+  const established = await (async () => {
+    await using _down = await holdStreamDown(uri, feed);
+    const posts = driver.db().collection("posts");
+    for (let n = 0; n < 40; n++) await posts.insertOne({ author: "w", content: `lost ${n}`, createdAt: new Date() });
+    return nextEstablished(feed);
+  })();
+  await client.until((frames) => frames.some((frame) => frame.type === "resync"), 30_000, "a resync frame");
+  await established;
+  expect(client.frames.find((frame) => frame.type === "resync")).toEqual({ type: "resync", reason: "history-lost" });
+  expect(feed.logs.some((line) => line.level === "error" && String(line.msg).includes("cannot resume"))).toBe(true);
+
+  const after = (await (await postJson(feed.http, { author: "a", content: "after" })).json()) as { id: string };
+  await client.until((frames) => postIds(frames).includes(after.id), 15_000, "the post after the resync");
+  // A position from before the loss is no longer replayable.
+  const old = await FeedClient.connect(`${feed.ws}?since=${client.inserts[0]!.position}`);
+  await old.until((frames) => frames.length > 0);
+  expect(old.frames[0]).toEqual({ type: "resync", reason: "position-expired" });
+  client.close();
+  old.close();
+}, 60_000);
+
+test("dropping the posts collection tells clients to resync, and new posts keep flowing", async () => {
+  const uri = mongo.uri(uniqueDatabase("dropped"));
+  await using feed = await startTestFeed(uri);
+  await using driver = await connectDriver(uri);
+  const client = await FeedClient.connect(feed.ws);
+  expect((await postJson(feed.http, { author: "a", content: "doomed" })).status).toBe(201);
+  await client.untilInserts(1);
+
+  await driver.db().collection("posts").drop();
+  await client.until((frames) => frames.some((frame) => frame.type === "resync"), 15_000, "a resync frame");
+  expect(client.frames[1]).toEqual({ type: "resync", reason: "collection-invalidated" });
+
+  const reborn = (await (await postJson(feed.http, { author: "a", content: "after the drop" })).json()) as { id: string };
+  await client.untilInserts(2);
+  expect(postIds(client.frames).at(-1)).toBe(reborn.id);
+  expect(client.frames.length).toBe(3);
+  client.close();
+}, 30_000);
