@@ -58,8 +58,9 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
     }
   })();
   let failure: string | null = null;
+  const timedOut = (what: string) => `${what}: timed out after ${env.timeoutMs / 1000}s`;
   try {
-    if (await timesOut(body, env.timeoutMs)) failure = `${step}: timed out after ${env.timeoutMs / 1000}s`;
+    if ((await withDeadline(body, env.timeoutMs)) === TIMED_OUT) failure = timedOut(step);
   } catch (error) {
     failure = `${step}: ${messageOf(error)}`;
   }
@@ -68,28 +69,34 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
   const cleanupProblem = await turnOffFailPoints(failPoints, env.internalClient);
   try {
     failure ??= checkEvents(test, entities);
-    failure ??= await checkOutcome(test.outcome ?? [], env.internalClient);
+    if (failure === null) {
+      const outcome = await withDeadline(checkOutcome(test.outcome ?? [], env.internalClient), env.timeoutMs);
+      failure = outcome === TIMED_OUT ? timedOut("outcome") : outcome;
+    }
   } catch (error) {
     failure ??= `expectEvents/outcome: ${messageOf(error)}`;
   }
-  await entities.closeAll();
-  return failure ?? cleanupProblem;
+  // A wedged connection must not stall the whole run.
+  const closed = await withDeadline(entities.closeAll(), env.timeoutMs);
+  return failure ?? cleanupProblem ?? (closed === TIMED_OUT ? timedOut("closing entities") : null);
 }
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** True when `work` outlives `ms`; rethrows its error otherwise. */
-async function timesOut(work: Promise<void>, ms: number): Promise<boolean> {
+const TIMED_OUT = Symbol("timed out");
+
+/** `work`'s value, or TIMED_OUT once `ms` pass first; rethrows its error. */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<true>((resolve) => {
-    timer = setTimeout(() => resolve(true), ms);
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
   });
-  // Once timed out, the abandoned operation fails when its client closes; nobody awaits it then.
+  // Once timed out, the abandoned work fails when its client closes; nobody awaits it then.
   work.catch(() => undefined);
   try {
-    return await Promise.race([work.then(() => false), timeout]);
+    return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }
