@@ -34,10 +34,11 @@ const NAMESPACE_NOT_FOUND = 26;
 export async function runTest(file: SpecFile, test: TestCase, env: RunEnvironment): Promise<TestResult> {
   const result = (status: TestStatus, reason?: string): TestResult => ({ file: file.name, description: test.description, status, reason });
   if (test.skipReason !== undefined) return result("skipped", test.skipReason);
-  const exclusion = findExclusion(file.name, test.description);
-  if (exclusion) return result("excluded", exclusion);
   const unmet = await requirementsUnmet(test.runOnRequirements, env.server);
   if (unmet) return result("not-applicable", unmet);
+  // Only applicable tests can be excluded; they are reported, never dropped silently.
+  const exclusion = findExclusion(file.name, test.description);
+  if (exclusion) return result("excluded", exclusion);
 
   const failure = await runTestBody(file, test, env);
   return failure === null ? result("passed") : result("failed", failure);
