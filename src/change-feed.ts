@@ -49,7 +49,11 @@ export class ChangeFeed {
     this.#established.promise.catch(() => {}); // observed by whoever awaits `established`
   }
 
-  /** Resolves once the first stream has fixed its starting point; rejects if it never could. */
+  /**
+   * Resolves once the first stream has caught up (an empty batch: nothing older is left to
+   * replay), so a server that listens only after it never shows old posts as new; rejects
+   * if the stream could not start.
+   */
   get established(): Promise<void> {
     return this.#established.promise;
   }
@@ -83,8 +87,10 @@ export class ChangeFeed {
     try {
       const checkpoint = await this.options.checkpoints.load();
       if (checkpoint) {
-        startAfter = checkpoint.floor;
-        history.reset(floorOf(checkpoint.floor));
+        // A floor older than the history window would replay events nobody can ask for any more.
+        const resumeFrom = history.isTooOld(floorOf(checkpoint.floor)!.time) ? checkpoint.head : checkpoint.floor;
+        startAfter = resumeFrom;
+        history.reset(floorOf(resumeFrom));
         this.#checkpointedFloor = history.floor?.position;
         log.info("resuming the change stream from the persisted position", { floor: history.floor?.position });
       }
@@ -115,6 +121,7 @@ export class ChangeFeed {
           }
           if (change) this.#deliver(change);
           if (stream.bufferedCount() === 0) startAfter = this.#batchEnded(stream) ?? startAfter;
+          if (!change) this.#caughtUp();
           change = await stream.tryNext();
         }
       } catch (error) {
@@ -228,10 +235,11 @@ export class ChangeFeed {
     this.#up = true;
     this.#lastError = undefined;
     this.options.log.info("change stream established", { position: this.options.history.newestPosition });
-    if (!this.#everEstablished) {
-      this.#everEstablished = true;
-      this.#established.resolve();
-    }
+    this.#everEstablished = true;
+  }
+
+  #caughtUp(): void {
+    this.#established.resolve(); // later calls are no-ops
   }
 
   #markDown(error: unknown): void {

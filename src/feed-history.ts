@@ -38,6 +38,12 @@ export class FeedHistory {
     return this.#entries.at(-1)?.position ?? this.#floor?.position;
   }
 
+  /** True when an event at cluster time `time` is older than the history keeps events (by the clock). */
+  isTooOld(time: bigint): boolean {
+    const seconds = Number(time >> 32n);
+    return seconds * 1000 < this.now() - this.limits.ttlMs;
+  }
+
   /** Forgets everything: history restarts after `floor` (or is unusable until one is set). */
   reset(floor: HistoryFloor | undefined): void {
     this.#entries = [];

@@ -28,6 +28,8 @@ export type RunningFeedServer = {
 };
 
 const SLOW_CLIENT_SWEEP_MS = 50;
+/** How far ahead of this machine's clock MongoDB's cluster time may plausibly run. */
+const FUTURE_TOLERANCE_MS = 60_000;
 
 /**
  * Wires one feed server: change stream first (listening starts only once it is
@@ -58,8 +60,11 @@ export async function startFeedServer({ config, client, log, signal }: FeedServe
   const openFeed: Handler = async ({ request, server, url }) => {
     const since = url.searchParams.get("since") ?? undefined;
     const time = since === undefined ? undefined : clusterTimeOf(since);
-    // A position another instance handed out may be a moment ahead of this one's stream.
-    if (time !== undefined && time > feed.streamTime) await feed.waitForTime(time, waitMs);
+    // A position another instance handed out may be a moment ahead of this one's stream;
+    // one from the future of the clock is unknown, and is told so at once (not after a wait).
+    if (time !== undefined && time > feed.streamTime && Number(time >> 32n) * 1000 < Date.now() + FUTURE_TOLERANCE_MS) {
+      await feed.waitForTime(time, waitMs);
+    }
     const data: FeedSocketData = { since };
     if ((server as Bun.Server<FeedSocketData>).upgrade(request, { data })) return undefined;
     throw new HttpProblem(426, "This is the WebSocket feed; connect with a WebSocket client (ws://host/)", { headers: { Upgrade: "websocket" } });

@@ -58,3 +58,23 @@ test("after a restart, every position a client saw before it still replays", asy
   expect(postIds(behind.frames)).toEqual(ids.slice(10));
   behind.close();
 }, 60_000);
+
+test("a restarted server replays its history only to clients that ask with since, never as new posts", async () => {
+  const uri = mongo.uri(uniqueDatabase("restart_replay"));
+  await using driver = await connectDriver(uri);
+  await using first = ServerProcess.spawn({ MONGODB_URI: uri });
+  await first.listening();
+  await new PostWriter(driver.db().collection("posts"), 300).done;
+  first.kill("SIGTERM");
+  expect(await first.exited).toBe(0);
+
+  await using second = ServerProcess.spawn({ MONGODB_URI: uri });
+  const { ws } = await second.listening();
+  const fresh = await FeedClient.connect(ws);
+  const [latest] = await new PostWriter(driver.db().collection("posts"), 1, () => "after the restart").done;
+  await fresh.untilInserts(1);
+  const marker = await new PostWriter(driver.db().collection("posts"), 1, () => "marker").done;
+  await fresh.untilInserts(2);
+  expect(postIds(fresh.frames)).toEqual([latest!, marker[0]!]);
+  fresh.close();
+}, 60_000);
