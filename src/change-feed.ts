@@ -112,7 +112,6 @@ export class ChangeFeed {
         let change = await stream.tryNext();
         if (!history.floor) change = this.#startFresh(stream, change);
         this.#markUp();
-        attempt = 0;
         while (!signal.aborted) {
           if (change?.operationType === "invalidate") {
             startAfter = change._id;
@@ -123,6 +122,7 @@ export class ChangeFeed {
           if (stream.bufferedCount() === 0) startAfter = this.#batchEnded(stream) ?? startAfter;
           if (!change) this.#caughtUp();
           change = await stream.tryNext();
+          attempt = 0; // a getMore went through: the stream is healthy again, so backoff starts over
         }
       } catch (error) {
         if (signal.aborted) break;

@@ -109,3 +109,23 @@ test("dropping the posts collection tells clients to resync, and new posts keep 
   expect(client.frames.length).toBe(3);
   client.close();
 }, 30_000);
+
+test("while getMore keeps failing, restarts back off exponentially instead of hammering MongoDB", async () => {
+  const uri = mongo.uri(uniqueDatabase("backoff"));
+  await using feed = await startTestFeed(uri);
+  await using driver = await connectDriver(uri);
+  const admin = driver.db("admin");
+  const restarts = () => feed.logs.filter((line) => line.msg === "change stream interrupted; restarting");
+  await admin.command({ configureFailPoint: "failCommand", mode: "alwaysOn", data: { failCommands: ["getMore"], errorCode: 2, errorLabels: [], appName: "mongo-feed" } });
+  try {
+    await feed.waitForLog(() => restarts().length >= 4, 20_000);
+  } finally {
+    await admin.command({ configureFailPoint: "failCommand", mode: "off" });
+  }
+  const [first, second, third, fourth] = restarts().map((line) => ({ attempt: Number(line.attempt), delayMs: Number(line.delayMs) }));
+  expect([first!.attempt, second!.attempt, third!.attempt, fourth!.attempt]).toEqual([1, 2, 3, 4]);
+  // Each delay lies in [ceiling/2, ceiling] with the ceiling doubling from 100 ms.
+  expect(fourth!.delayMs).toBeGreaterThanOrEqual(400);
+  expect(fourth!.delayMs).toBeGreaterThan(first!.delayMs);
+  await feed.waitForLog((line) => line.msg === "change stream established" && feed.logs.indexOf(line) > feed.logs.indexOf(restarts().at(-1)!), 20_000);
+}, 40_000);
