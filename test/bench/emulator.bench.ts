@@ -5,6 +5,8 @@
  * latency from an insert's acknowledgement to its change event reaching a waiting stream.
  */
 import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { ObjectId, serialize } from "bson";
 import { MongoClient, type ChangeStreamDocument } from "mongodb";
 import { startEmulator } from "../support/mongo-emulator/index.ts";
 
@@ -21,8 +23,19 @@ const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 const samples = Number(values.samples);
 
-async function startServer(): Promise<{ uri: string; close(): Promise<void> }> {
-  if (values["in-process"]) return startEmulator();
+interface Server {
+  uri: string;
+  port: number;
+  /** CPU seconds the emulator process has used so far (undefined in-process). */
+  cpuSeconds(): number | undefined;
+  close(): Promise<void>;
+}
+
+async function startServer(): Promise<Server> {
+  if (values["in-process"]) {
+    const emulator = await startEmulator();
+    return { uri: emulator.uri, port: emulator.port, cpuSeconds: () => undefined, close: () => emulator.close() };
+  }
   const child = Bun.spawn(["bun", new URL("../support/mongo-emulator/main.ts", import.meta.url).pathname, "--port", "0"], {
     stdout: "pipe",
     stderr: "inherit",
@@ -35,8 +48,15 @@ async function startServer(): Promise<{ uri: string; close(): Promise<void> }> {
     text += new TextDecoder().decode(value);
   }
   reader.releaseLock();
+  const uri = text.trim();
   return {
-    uri: text.trim(),
+    uri,
+    port: Number(new URL(uri).port),
+    cpuSeconds: () => {
+      // utime + stime from /proc/<pid>/stat (fields 14 and 15, in clock ticks).
+      const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
     close: async () => {
       child.kill("SIGTERM");
       await child.exited;
@@ -58,6 +78,54 @@ async function throughput(op: () => Promise<unknown>): Promise<number> {
     }),
   );
   return count / ((performance.now() - started) / 1000);
+}
+
+/** Raw OP_MSG insert load: `sockets` connections, each keeping `depth` inserts in flight. */
+async function rawInserts(port: number, sockets: number, depth: number): Promise<number> {
+  let acked = 0;
+  let requestId = 1;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  const message = () => {
+    const bson = serialize({ insert: "raw", documents: [{ _id: new ObjectId(), n: requestId }], $db: "bench" });
+    const header = Buffer.alloc(21);
+    header.writeInt32LE(21 + bson.length, 0);
+    header.writeInt32LE(requestId++, 4);
+    header.writeInt32LE(2013, 12);
+    return Buffer.concat([header, bson]);
+  };
+  await Promise.all(
+    Array.from({ length: sockets }, async () => {
+      const done = Promise.withResolvers<void>();
+      let pending: Buffer = Buffer.alloc(0);
+      let inFlight = 0;
+      const socket = await Bun.connect({
+        hostname: "127.0.0.1",
+        port,
+        socket: {
+          data(s, chunk) {
+            pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+            while (pending.length >= 4 && pending.length >= pending.readInt32LE(0)) {
+              pending = pending.subarray(pending.readInt32LE(0));
+              acked++;
+              inFlight--;
+              if (performance.now() < deadline) {
+                s.write(message());
+                inFlight++;
+              }
+            }
+            if (inFlight === 0) done.resolve();
+          },
+          close: () => done.resolve(),
+        },
+      });
+      for (let i = 0; i < depth; i++) socket.write(message());
+      inFlight = depth;
+      await done.promise;
+      socket.end();
+    }),
+  );
+  return acked / ((performance.now() - started) / 1000);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -101,7 +169,17 @@ try {
   }
 
   let seq = 1;
+  const cpuBefore = server.cpuSeconds();
+  const receivedBefore = received;
   const insertsPerSecond = await throughput(() => coll.insertOne({ n: seq++ }));
+  const cpuAfter = server.cpuSeconds();
+  const driverInserts = seq - 1;
+  const emulatorMicrosPerInsert =
+    cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / driverInserts;
+  while (received - receivedBefore < driverInserts) await Bun.sleep(5);
+
+  // Emulator capacity without the driver's per-operation cost: pipelined raw OP_MSG inserts.
+  const rawPerSecond = await rawInserts(server.port, 8, 16);
 
   // Latency: one insert at a time; time from the insert's acknowledgement to its event.
   const latencies: number[] = [];
@@ -125,7 +203,11 @@ try {
   console.log(`emulator bench (${values["in-process"] ? "in-process" : "separate process"}, ${concurrency} in flight, ${seconds}s per run)`);
   console.log(`  baseline ping:           ${fmt(pingsPerSecond)} round trips/s`);
   console.log(`  insertOne + 1 stream:    ${fmt(insertsPerSecond)} inserts/s  (${(insertsPerSecond / pingsPerSecond).toFixed(2)}x ping)`);
-  console.log(`  change events received:  ${fmt(received)}`);
+  console.log(`  change events received:  ${fmt(received)} (every insert's event arrived)`);
+  if (emulatorMicrosPerInsert !== undefined) {
+    console.log(`  emulator CPU per insert: ${emulatorMicrosPerInsert.toFixed(1)} µs (incl. its change event) → ~${fmt(1e6 / emulatorMicrosPerInsert)} inserts/s per core`);
+  }
+  console.log(`  raw OP_MSG inserts:      ${fmt(rawPerSecond)} inserts/s (8 sockets × 16 pipelined, stream open; ${(rawPerSecond / pingsPerSecond).toFixed(2)}x driver ping)`);
   console.log(
     `  ack → event latency:     p50 ${percentile(latencies, 50).toFixed(3)} ms, p99 ${percentile(latencies, 99).toFixed(3)} ms (${samples} samples)`,
   );
