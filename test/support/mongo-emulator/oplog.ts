@@ -63,14 +63,18 @@ export class Oplog {
   readonly clock = new ClusterClock();
   #entries: OplogEntry[] = [];
   #firstSeq = 0;
-  /** Time of the newest entry ever trimmed; resuming from before it means history was lost. */
-  #trimmedThrough: OpTime | null = null;
+  /**
+   * The oldest resumable point: the newest trimmed entry's time, or just before startup (like a
+   * fresh replica set's oplog). Resuming from before it means the history was lost.
+   */
+  #trimmedThrough: OpTime;
   #waiters = new Set<Waiter>();
 
   readonly #slack: number;
 
   constructor(readonly historyLimit: number) {
     this.#slack = Math.min(4096, Math.floor(historyLimit / 8));
+    this.#trimmedThrough = { t: this.clock.current.t, i: 0 };
   }
 
   /** Sequence number the next entry will get. */
@@ -82,7 +86,7 @@ export class Oplog {
     return this.#firstSeq;
   }
 
-  get trimmedThrough(): OpTime | null {
+  get trimmedThrough(): OpTime {
     return this.#trimmedThrough;
   }
 

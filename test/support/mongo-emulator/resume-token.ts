@@ -30,17 +30,22 @@ export interface DecodedToken {
   kind: TokenKind;
 }
 
+const HEX = /^[0-9A-Fa-f]*$/;
 const TOKEN_PATTERN = /^82([0-9A-Fa-f]{8})([0-9A-Fa-f]{8})([0-9A-Fa-f]*)$/;
 
 /** Parses a resume token document, or throws the error a 7.0 server sends for one it cannot read. */
 export function decodeResumeToken(token: unknown): DecodedToken {
   const data = typeof token === "object" && token !== null ? (token as Document)._data : undefined;
   if (typeof data !== "string") {
-    throw new CommandError(40647, "Bad resume token: _data of missing or of wrong type. Expected string");
+    throw new CommandError(40647, "Bad resume token: _data of missing or of wrong type. Expected string or BinData");
+  }
+  if (data.length === 0) throw new CommandError(40649, "invalid empty resume token");
+  if (!HEX.test(data) || data.length % 2 !== 0) {
+    throw new CommandError(9, "resume token string was not a valid hex string");
   }
   const match = TOKEN_PATTERN.exec(data);
-  if (!match || data.length % 2 !== 0) {
-    throw new CommandError(9, `Failed to decode resume token: invalid resume token '${data}'`);
+  if (!match) {
+    throw new CommandError(50811, `KeyString format error: Unknown type: ${parseInt(data.slice(0, 2), 16)}`);
   }
   const suffix = (match[3] ?? "").toUpperCase();
   const kind: TokenKind =

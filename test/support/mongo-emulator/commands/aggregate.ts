@@ -72,10 +72,13 @@ function eventOptions(spec: Document): EventOptions {
   const fullDocument = (spec.fullDocument ?? "default") as FullDocumentMode;
   const fullDocumentBeforeChange = (spec.fullDocumentBeforeChange ?? "off") as BeforeChangeMode;
   if (!["default", "updateLookup", "whenAvailable", "required"].includes(fullDocument)) {
-    throw new CommandError(2, `'${String(fullDocument)}' is not a valid value for fullDocument`);
+    throw new CommandError(2, `Enumeration value '${String(fullDocument)}' for field '$changeStream.fullDocument' is not a valid value.`);
   }
   if (!["off", "whenAvailable", "required"].includes(fullDocumentBeforeChange)) {
-    throw new CommandError(2, `'${String(fullDocumentBeforeChange)}' is not a valid value for fullDocumentBeforeChange`);
+    throw new CommandError(
+      2,
+      `Enumeration value '${String(fullDocumentBeforeChange)}' for field '$changeStream.fullDocumentBeforeChange' is not a valid value.`,
+    );
   }
   return { fullDocument, fullDocumentBeforeChange, showExpandedEvents: spec.showExpandedEvents === true };
 }
@@ -108,7 +111,7 @@ function startOf(state: EmulatorState, spec: Document): StreamStart {
         "Attempting to resume a change stream using 'resumeAfter' is not allowed from an invalidate notification.",
       );
     }
-    if (trimmed && compareOpTime(token.time, trimmed) < 0) throw historyLost();
+    if (compareOpTime(token.time, trimmed) < 0) throw historyLost();
     const seq = oplog.seqAfter(token.time);
     const start: StreamStart = { seq, token: (tokenSpec as Document)._data as string, time: token.time };
     const resumed = oplog.at(seq - 1);
@@ -120,7 +123,7 @@ function startOf(state: EmulatorState, spec: Document): StreamStart {
   if (spec.startAtOperationTime !== undefined) {
     const at = fromTimestamp(spec.startAtOperationTime as never);
     const before = previous(at);
-    if (trimmed && compareOpTime(before, trimmed) < 0) throw historyLost();
+    if (compareOpTime(before, trimmed) < 0) throw historyLost();
     return { seq: oplog.seqAfter(before), token: encodeResumeToken(before, "highWaterMark"), time: before };
   }
   const now = oplog.clock.current;
