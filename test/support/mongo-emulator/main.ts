@@ -45,7 +45,11 @@ try {
   process.exit(2);
 }
 
-const emulator = await startEmulator(options);
+const emulator = await startEmulator(options).catch((error: unknown) => {
+  const code = (error as { code?: string }).code ?? String(error);
+  console.error(`mongo-emulator: cannot listen on 127.0.0.1:${options.port}: ${code}`);
+  process.exit(1);
+});
 console.log(emulator.uri);
 
 let stopping = false;
