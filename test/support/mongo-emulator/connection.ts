@@ -8,6 +8,7 @@ import {
   MessageFramer,
   MSG_EXHAUST_ALLOWED,
   MSG_MORE_TO_COME,
+  OP_MSG,
   OP_QUERY,
   type Request,
 } from "./wire.ts";
@@ -84,9 +85,20 @@ export class Connection implements ConnectionInfo {
 
   #respond(request: Request, reply: Document): void {
     if (this.#closed || reply === CLOSE_CONNECTION) return;
-    if (request.opCode === OP_QUERY) return this.#write(encodeOpReply(request.requestId, reply));
-    if (request.flags & MSG_MORE_TO_COME) return; // the client asked for no reply (w:0)
-    this.#write(encodeOpMsg(request.requestId, reply));
+    if (request.opCode === OP_MSG && request.flags & MSG_MORE_TO_COME) return; // no reply wanted (w:0)
+    let bytes: Buffer;
+    try {
+      bytes = this.#encode(request, reply);
+    } catch (error) {
+      // A reply that cannot be encoded (e.g. over 16 MB) becomes an error reply, never a crash.
+      const message = error instanceof Error ? error.message : String(error);
+      bytes = this.#encode(request, { ok: 0, errmsg: `cannot encode reply: ${message}`, code: 10334, codeName: "BSONObjectTooLarge" });
+    }
+    this.#write(bytes);
+  }
+
+  #encode(request: Request, reply: Document): Buffer {
+    return request.opCode === OP_QUERY ? encodeOpReply(request.requestId, reply) : encodeOpMsg(request.requestId, reply);
   }
 
   #write(buf: Buffer): void {

@@ -65,9 +65,20 @@ export function shapeResults(docs: Document[], shape: FindShape): Document[] {
   const limit = shape.limit && shape.limit > 0 ? shape.limit : Infinity;
   if (skip > 0 || limit !== Infinity) result = result.slice(skip, skip + limit);
   if (shape.projection && Object.keys(shape.projection).length > 0) {
-    result = new Query({}, MINGO_OPTIONS).find(result, shape.projection).all() as Document[];
+    const source = result;
+    const projected = new Query({}, MINGO_OPTIONS).find(source, shape.projection).all() as Document[];
+    result = projected.map((doc, i) => inDocumentOrder(doc, source[i]));
   }
   return result;
+}
+
+/** The server keeps a projected document's fields in the stored document's order. */
+function inDocumentOrder(projected: Document, original: Document | undefined): Document {
+  if (!original) return projected;
+  const out: Document = {};
+  for (const key of Object.keys(original)) if (key in projected) out[key] = projected[key];
+  for (const key of Object.keys(projected)) if (!(key in out)) out[key] = projected[key];
+  return out;
 }
 
 /** Runs aggregation stages with mingo on copies of the input. */
