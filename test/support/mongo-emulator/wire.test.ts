@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { deserialize, serialize } from "bson";
+import { crc32c } from "./crc32c.ts";
 import { startEmulator } from "./index.ts";
 
 function opMsg(requestId: number, body: object): Buffer {
@@ -9,6 +10,16 @@ function opMsg(requestId: number, body: object): Buffer {
   header.writeInt32LE(requestId, 4);
   header.writeInt32LE(2013, 12);
   return Buffer.concat([header, bson]);
+}
+
+/** An OP_MSG with the checksumPresent flag and a CRC-32C trailer (optionally corrupted). */
+function checksummed(requestId: number, body: object, corrupt = false): Buffer {
+  const plain = opMsg(requestId, body);
+  const msg = Buffer.concat([plain, Buffer.alloc(4)]);
+  msg.writeInt32LE(msg.length, 0);
+  msg.writeUInt32LE(1, 16);
+  msg.writeUInt32LE((crc32c(msg.subarray(0, msg.length - 4)) ^ (corrupt ? 1 : 0)) >>> 0, msg.length - 4);
+  return msg;
 }
 
 /** A raw TCP client that collects replies by responseTo. */
@@ -62,4 +73,17 @@ test("closes a connection that sends garbage and keeps serving others", async ()
   await good.waitFor(1);
   expect(good.replies[0]?.body.setName).toBe("rs0");
   good.socket.end();
+});
+
+test("accepts an OP_MSG checksum and drops a connection whose checksum is wrong", async () => {
+  await using emulator = await startEmulator();
+  const good = await rawClient(emulator.port);
+  good.socket.write(checksummed(1, { ping: 1, $db: "admin" }));
+  await good.waitFor(1);
+  expect(good.replies[0]?.body.ok).toBe(1);
+  good.socket.end();
+  const bad = await rawClient(emulator.port);
+  bad.socket.write(checksummed(2, { ping: 1, $db: "admin" }, true));
+  await bad.closed;
+  expect(bad.replies).toHaveLength(0);
 });

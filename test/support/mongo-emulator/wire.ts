@@ -1,5 +1,6 @@
 /** MongoDB wire protocol framing: OP_MSG and legacy OP_QUERY in, OP_MSG and OP_REPLY out. */
 import { deserialize, serialize, type Document } from "bson";
+import { crc32c } from "./crc32c.ts";
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -77,8 +78,8 @@ function decodeOpMsg(buf: Buffer, requestId: number): Request {
   let limit = buf.length;
   if (flags & MSG_CHECKSUM_PRESENT) {
     limit -= 4;
-    if (limit < 20) throw new ProtocolError("message too short for checksum");
-    // Bun has no CRC-32C built in; the checksum is optional to verify, so accept it as is.
+    if (limit < 21) throw new ProtocolError("message too short for checksum");
+    if (crc32c(buf.subarray(0, limit)) !== buf.readUInt32LE(limit)) throw new ProtocolError("OP_MSG checksum mismatch");
   }
   let offset = 20;
   let command: Document | undefined;
