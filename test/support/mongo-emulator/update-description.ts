@@ -14,11 +14,11 @@ export function emptyDescription(): UpdateDescription {
 export function describeOperatorUpdate(
   before: Document,
   after: Document,
-  modified: { op: string; path: string }[],
+  modified: { op: string; path: string; exact: boolean }[],
 ): UpdateDescription {
   const desc = emptyDescription();
   const seen = new Set<string>();
-  for (const { op, path } of modified) {
+  for (const { op, path, exact } of modified) {
     if (seen.has(path)) continue;
     seen.add(path);
     if (!hasPath(after, path)) {
@@ -29,6 +29,9 @@ export function describeOperatorUpdate(
     const newValue = getPath(after, path);
     if (ARRAY_OPERATORS.has(op) && Array.isArray(oldValue) && Array.isArray(newValue)) {
       diffArrays(oldValue, newValue, path, desc, false);
+    } else if (!exact && hasPath(before, path)) {
+      // Positional ($, $[], $[id]) updates: report the changed elements, like the server's delta.
+      diffValues(oldValue, newValue, path, desc);
     } else if (!valuesEqual(oldValue, newValue) || !hasPath(before, path)) {
       desc.updatedFields[path] = newValue;
     }

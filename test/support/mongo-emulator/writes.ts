@@ -59,6 +59,7 @@ export function computeUpdate(
   update: Document | Document[],
   arrayFilters: Document[] | undefined,
   inserting = false,
+  filter?: Document,
 ): { after: Document; kind: "update" | "replace"; describe: () => ReturnType<typeof describeDiff> } | null {
   if (Array.isArray(update)) {
     const after = withIdFirst(runStages([before], update)[0] ?? {});
@@ -71,18 +72,27 @@ export function computeUpdate(
     return { after, kind: "replace", describe: () => describeDiff(before, after) };
   }
   const after = cloneValue(before);
-  const modified: { op: string; path: string }[] = [];
+  const modified: { op: string; path: string; exact: boolean }[] = [];
   for (const [op, spec] of Object.entries(update)) {
     if (!op.startsWith("$")) throw new CommandError(9, "Unknown modifier: " + op);
-    if (op === "$setOnInsert") {
-      if (inserting) for (const path of applyModifier(after, { $set: spec as Document }, arrayFilters)) modified.push({ op, path });
-      continue;
-    }
     if (spec === null || typeof spec !== "object") {
       throw new CommandError(9, `Modifiers operate on fields but we found type ${typeof spec} instead.`);
     }
+    if (op === "$setOnInsert" && !inserting) continue;
+    const modifier = op === "$setOnInsert" ? { $set: spec } : { [op]: spec };
     if (op === "$push") seedMissingArrays(after, spec as Document);
-    for (const path of applyModifier(after, { [op]: spec }, arrayFilters)) modified.push({ op, path });
+    let paths: string[];
+    try {
+      paths = applyModifier(after, modifier, arrayFilters, inserting ? undefined : filter);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message.startsWith("Unknown update operator")) {
+        throw new CommandError(9, `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+      }
+      throw new CommandError(2, message);
+    }
+    const keys = new Set(Object.keys(spec as Document));
+    for (const path of paths) modified.push({ op, path, exact: keys.has(path) });
   }
   if (modified.length === 0) return null;
   checkIdUnchanged(before, after);

@@ -22,7 +22,7 @@ const findAndModify: CommandHandler = (ctx) => {
   const modifier = command.update as Document | Document[];
   const arrayFilters = command.arrayFilters as Document[] | undefined;
   if (target && coll) {
-    const change = computeUpdate(target, modifier, arrayFilters);
+    const change = computeUpdate(target, modifier, arrayFilters, false, filter);
     if (change) commitUpdate(state.oplog, coll, target, change);
     const after = change?.after ?? target;
     return {

@@ -75,7 +75,7 @@ const update: CommandHandler = (ctx) => {
     }
     for (const before of targets) {
       n++;
-      const change = computeUpdate(before, modifier, arrayFilters);
+      const change = computeUpdate(before, modifier, arrayFilters, false, filter);
       if (!change || !coll) continue;
       commitUpdate(state.oplog, coll, before, change);
       nModified++;
