@@ -136,17 +136,17 @@ export class ChangeStreamCursor implements Cursor {
     return out;
   }
 
-  next({ batchSize, maxTimeMS }: GetMoreOptions): Batch | Promise<Batch> {
+  next({ batchSize, maxTimeMS, signal }: GetMoreOptions): Batch | Promise<Batch> {
     if (this.#killed) throw new CommandError(43, `cursor id ${this.id.toString()} not found`);
     const batch = this.collect(batchSize);
     if (batch.docs.length > 0 || batch.exhausted) return batch;
     const wait = maxTimeMS === undefined || maxTimeMS <= 0 ? DEFAULT_AWAIT_MS : maxTimeMS;
-    return this.#await(batchSize, wait);
+    return this.#await(batchSize, wait, signal);
   }
 
-  #await(batchSize: number | undefined, waitMS: number): Promise<Batch> {
+  #await(batchSize: number | undefined, waitMS: number, signal: AbortSignal | undefined): Promise<Batch> {
     const { promise, resolve, reject } = Promise.withResolvers<Batch>();
-    const timer = this.state.sleep(waitMS);
+    const timer = this.state.sleep(waitMS, signal);
     let unsubscribe = () => {};
     const finish = (batch: Batch | Error) => {
       unsubscribe();
@@ -167,7 +167,9 @@ export class ChangeStreamCursor implements Cursor {
     unsubscribe = this.state.oplog.subscribe(tryCollect);
     this.#wake = () => finish(this.#emptyBatch());
     timer.promise.then(() => {
-      if (this.#wake) {
+      if (!this.#wake) return;
+      if (signal?.aborted) finish(this.#emptyBatch());
+      else {
         try {
           finish(this.collect(batchSize));
         } catch (error) {

@@ -25,6 +25,8 @@ export class Connection implements ConnectionInfo {
   #busy = false;
   #closed = false;
   #unsent: Buffer[] = [];
+  readonly #abort = new AbortController();
+  readonly signal = this.#abort.signal;
 
   constructor(
     readonly state: EmulatorState,
@@ -128,6 +130,7 @@ export class Connection implements ConnectionInfo {
     this.#closed = true;
     this.#queue.length = 0;
     this.#unsent = [];
+    this.#abort.abort();
     this.socket.end();
   }
 
@@ -136,5 +139,6 @@ export class Connection implements ConnectionInfo {
     this.#closed = true;
     this.#queue.length = 0;
     this.#unsent = [];
+    this.#abort.abort();
   }
 }

@@ -12,6 +12,8 @@ export interface Batch {
 export interface GetMoreOptions {
   batchSize?: number;
   maxTimeMS?: number;
+  /** The requesting connection's signal: a wait ends when it closes. */
+  signal?: AbortSignal;
 }
 
 /** A cursor kept by the registry between getMores. */

@@ -72,7 +72,7 @@ async function applyFailPoint(ctx: CommandContext, name: string, data: FailComma
     ctx.connection.close();
     return CLOSE_CONNECTION;
   }
-  if (data.blockConnection && data.blockTimeMS) await ctx.state.sleep(data.blockTimeMS).promise;
+  if (data.blockConnection && data.blockTimeMS) await ctx.state.sleep(data.blockTimeMS, ctx.connection.signal).promise;
   if (data.errorCode !== undefined) {
     const message = data.errmsg ?? "Failing command via 'failCommand' failpoint";
     // failCommand fires before the cursor is checked out, so a getMore gets no

@@ -35,10 +35,13 @@ export class EmulatorState {
     return this.#nextConnectionId++;
   }
 
-  /** Resolves after `ms` or as soon as the emulator closes (close() never waits for timers). */
-  sleep(ms: number): { promise: Promise<void>; cancel: () => void } {
+  /**
+   * Resolves after `ms`, or as soon as the emulator closes or `signal` (the connection) aborts,
+   * so close() never waits for timers.
+   */
+  sleep(ms: number, signal?: AbortSignal): { promise: Promise<void>; cancel: () => void } {
     const { promise, resolve } = Promise.withResolvers<void>();
-    if (this.closed) {
+    if (this.closed || signal?.aborted) {
       resolve();
       return { promise, cancel: () => {} };
     }
@@ -53,8 +56,10 @@ export class EmulatorState {
     const cancel = () => {
       clearTimeout(entry.timer);
       this.#timers.delete(entry);
+      signal?.removeEventListener("abort", cancel);
       resolve();
     };
+    signal?.addEventListener("abort", cancel, { once: true });
     return { promise, cancel };
   }
 

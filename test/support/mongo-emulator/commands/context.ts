@@ -9,6 +9,8 @@ export interface ConnectionInfo {
   appName?: string;
   /** Closes the socket without replying. */
   close(): void;
+  /** Aborted when the connection closes (ends waits early). */
+  readonly signal: AbortSignal;
 }
 
 export interface CommandContext {

@@ -74,7 +74,7 @@ const getMore: CommandHandler = (ctx) => {
   }
   const batchSize = command.batchSize === undefined ? undefined : Number(command.batchSize);
   const maxTimeMS = command.maxTimeMS === undefined ? undefined : Number(command.maxTimeMS);
-  const batch = cursor.next({ batchSize, maxTimeMS });
+  const batch = cursor.next({ batchSize, maxTimeMS, signal: ctx.connection.signal });
   if (batch instanceof Promise) return batch.then((b) => batchReply(state, cursor, b));
   return batchReply(state, cursor, batch);
 };

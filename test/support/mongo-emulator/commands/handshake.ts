@@ -60,7 +60,7 @@ function makeHello(legacy: boolean): CommandHandler {
     if (!sameTopology || !Number.isFinite(maxAwaitTimeMS)) return helloReply(ctx, legacy);
     // Awaitable hello: nothing ever changes in this topology, so answer when the wait ends
     // (without moreToCome; the driver then sends the next awaitable hello).
-    return state.sleep(maxAwaitTimeMS).promise.then(() => helloReply(ctx, legacy));
+    return state.sleep(maxAwaitTimeMS, ctx.connection.signal).promise.then(() => helloReply(ctx, legacy));
   };
 }
 
