@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
 import { PostWriter, postIds } from "./support/post-writer.ts";
 import { connectDriver, startTestFeed } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-});
-
-afterAll(async () => {
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongoTarget();
 
 /** Faults a real mongod injects with `failCommand`, aimed only at the feed server's own connections. */
 const faults: { name: string; data: Record<string, unknown>; times: number }[] = [

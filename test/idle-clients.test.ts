@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
 import { postJson, startTestFeed } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-});
-
-afterAll(async () => {
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongoTarget();
 
 test("a peer that stops answering pings is released after the idle timeout, and the others carry on", async () => {
   await using feed = await startTestFeed(mongo.uri(uniqueDatabase("idle")), { WS_IDLE_TIMEOUT_SECONDS: "5", LOG_LEVEL: "debug" });

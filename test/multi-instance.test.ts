@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { followWithReconnects } from "./support/follow-feed.ts";
+import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
 import { PostWriter, postIds } from "./support/post-writer.ts";
 import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-});
-
-afterAll(async () => {
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongoTarget();
 
 test("two instances on one database both broadcast posts accepted by either", async () => {
   const uri = mongo.uri(uniqueDatabase("pair"));
@@ -37,20 +30,9 @@ test("a client moves from one instance to the other with since and loses nothing
   await using driver = await connectDriver(uri);
   const writer = new PostWriter(driver.db().collection("posts"), 400);
 
-  const received: string[] = [];
-  let client = await FeedClient.connect(a.ws);
-  for (const [hop, next] of [[60, b], [150, a], [250, b]] as const) {
-    await client.untilInserts(hop - received.length, 20_000);
-    client.close();
-    await client.closed;
-    received.push(...postIds(client.frames));
-    client = await FeedClient.connect(`${next.ws}?since=${client.lastPosition}`);
-  }
-  const ids = await writer.done;
-  await client.until(() => received.length + client.inserts.length >= ids.length, 20_000, "the rest of the posts");
-  received.push(...postIds(client.frames));
-  expect(received).toEqual(ids);
-  client.close();
+  const hops = [{ after: 60, url: b.ws }, { after: 90, url: a.ws }, { after: 100, url: b.ws }];
+  const { received, committed } = await followWithReconnects(a.ws, hops, writer.done);
+  expect(received).toEqual(committed);
 }, 60_000);
 
 test("a snapshot from one instance streams on the other without gap or duplicate", async () => {

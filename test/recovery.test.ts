@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { followWithReconnects } from "./support/follow-feed.ts";
+import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
 import { PostWriter, postIds } from "./support/post-writer.ts";
 import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-});
-
-afterAll(async () => {
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongoTarget();
 
 async function post(http: string, content: string): Promise<string> {
   const response = await postJson(http, { author: "recovery", content });
@@ -43,23 +36,11 @@ test("reconnecting with since while posts keep arriving has no gap and no duplic
   const uri = mongo.uri(uniqueDatabase("handover"));
   await using feed = await startTestFeed(uri);
   await using driver = await connectDriver(uri);
-  let client = await FeedClient.connect(feed.ws);
-  const received: string[] = [];
   const writer = new PostWriter(driver.db().collection("posts"), 600);
-
   // Hop from connection to connection mid-stream, each time resuming from the last frame seen.
-  for (let hop = 1; hop <= 12; hop++) {
-    await client.untilInserts(Math.min(hop * 7, 600 - received.length), 20_000);
-    client.close();
-    await client.closed;
-    received.push(...postIds(client.frames));
-    client = await FeedClient.connect(`${feed.ws}?since=${client.lastPosition}`);
-  }
-  const ids = await writer.done;
-  await client.until(() => received.length + client.inserts.length >= ids.length, 20_000, "the rest of the posts");
-  received.push(...postIds(client.frames));
-  expect(received).toEqual(ids);
-  client.close();
+  const hops = Array.from({ length: 12 }, (_, n) => ({ after: 7 * (n + 1), url: feed.ws }));
+  const { received, committed } = await followWithReconnects(feed.ws, hops, writer.done);
+  expect(received).toEqual(committed);
 }, 60_000);
 
 test("a since older than the history gets a resync frame, then the live stream", async () => {

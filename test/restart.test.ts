@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
 import { PostWriter, postIds } from "./support/post-writer.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { connectDriver } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-});
-
-afterAll(async () => {
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongoTarget();
 
 for (const [signal, closeCode] of [["SIGTERM", 1001], ["SIGKILL", 1006]] as const) {
   test(`a server restarted after ${signal} while posts are written loses and duplicates nothing`, async () => {

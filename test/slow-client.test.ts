@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
 import { postIds } from "./support/post-writer.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { connectDriver } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-});
-
-afterAll(async () => {
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongoTarget();
 
 /** The stated bound: the server's resident memory while a client is stuck and 20 others keep up. */
 const SERVER_MEMORY_BOUND = 256 * 1024 * 1024;

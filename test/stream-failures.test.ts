@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
 import { startEmulator } from "./support/mongo-emulator/index.ts";
-import { startMongoTarget, uniqueDatabase, withDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { uniqueDatabase, useMongoTarget, withDatabase } from "./support/mongo-target.ts";
 import { postIds } from "./support/post-writer.ts";
 import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-});
-
-afterAll(async () => {
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongoTarget();
 
 /** Every getMore and resume aggregate of the feed server loses its connection until disposed. */
 async function holdStreamDown(uri: string, feed: TestFeed): Promise<AsyncDisposable> {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "bun:test";
 import { startEmulator } from "./mongo-emulator/index.ts";
 
 /** Where a test's MongoDB lives: the replica set in MONGODB_URI, or a fresh emulator. */
@@ -24,4 +25,24 @@ export function withDatabase(uri: string, database: string): string {
   const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(uri);
   if (!match) throw new Error(`not a MongoDB connection string: ${uri}`);
   return `${match[1]}/${database}${match[2] ?? ""}`;
+}
+
+/**
+ * One MongoDB target for a whole test file: started before its tests, disposed after them.
+ * Returns the target's `uri` (valid inside tests and hooks).
+ */
+export function useMongoTarget(): Pick<MongoTarget, "uri"> {
+  let target: MongoTarget | undefined;
+  beforeAll(async () => {
+    target = await startMongoTarget();
+  });
+  afterAll(async () => {
+    await target?.[Symbol.asyncDispose]();
+  });
+  return {
+    uri(database) {
+      if (!target) throw new Error("useMongoTarget: the target starts in beforeAll; use it inside tests");
+      return target.uri(database);
+    },
+  };
 }
