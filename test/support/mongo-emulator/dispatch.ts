@@ -23,8 +23,14 @@ function execute(ctx: CommandContext, name: string): Document | Promise<Document
   if (!handler) {
     return finish(ctx, new CommandError(59, `no such command: '${name}'`).toReply());
   }
+  const retryKey = ctx.state.retryableWrites.keyOf(name, ctx.command);
+  if (retryKey !== undefined) {
+    const replayed = ctx.state.retryableWrites.replay(retryKey);
+    if (replayed) return finish(ctx, replayed);
+  }
   try {
     const result = handler(ctx);
+    if (retryKey !== undefined && !(result instanceof Promise)) ctx.state.retryableWrites.remember(retryKey, result);
     if (result instanceof Promise) {
       return result.then(
         (reply) => finish(ctx, reply),
@@ -81,6 +87,11 @@ async function applyFailPoint(ctx: CommandContext, name: string, data: FailComma
     return finish(ctx, errorReply(new CommandError(data.errorCode, message, labels), ctx, name));
   }
   const reply = await execute(ctx, name);
-  if (data.writeConcernError && reply !== CLOSE_CONNECTION) reply.writeConcernError = data.writeConcernError;
+  if (data.writeConcernError && reply !== CLOSE_CONNECTION) {
+    const { errorLabels, ...writeConcernError } = data.writeConcernError;
+    reply.writeConcernError = writeConcernError;
+    const labels = (errorLabels as string[] | undefined) ?? defaultLabels(ctx, name, Number(writeConcernError.code));
+    if (labels && labels.length > 0) reply.errorLabels = labels;
+  }
   return reply;
 }

@@ -3,6 +3,7 @@ import { Binary, ObjectId, Long, type Document } from "bson";
 import { CursorRegistry } from "./cursors.ts";
 import { FailPoints } from "./fail-points.ts";
 import { Oplog } from "./oplog.ts";
+import { RetryableWrites } from "./retryable-writes.ts";
 import { Store } from "./store.ts";
 import { toTimestamp } from "./cluster-clock.ts";
 
@@ -14,6 +15,7 @@ export class EmulatorState {
   readonly store: Store;
   readonly cursors = new CursorRegistry();
   readonly failPoints = new FailPoints();
+  readonly retryableWrites = new RetryableWrites();
   readonly processId = new ObjectId();
   readonly electionId = new ObjectId("7fffffff0000000000000001");
   readonly startedAt = new Date();
