@@ -60,3 +60,21 @@ test("the server labels a retryable write error RetryableWriteError when the fai
     await Promise.all([admin.close(), client.close()]);
   }
 });
+
+test("a retried write after a writeConcernError is applied once, like a retryable write", async () => {
+  await using emulator = await startEmulator();
+  const admin = new MongoClient(emulator.uri);
+  const client = new MongoClient(emulator.uri);
+  try {
+    await admin.db("admin").command({
+      configureFailPoint: "failCommand",
+      mode: { times: 1 },
+      data: { failCommands: ["insert"], writeConcernError: { code: 91, errmsg: "Replication is being shut down" } },
+    });
+    const result = await client.db("feed").collection("posts").insertOne({ _id: 1 } as never);
+    expect(result.insertedId).toBe(1);
+    expect(await admin.db("feed").collection("posts").countDocuments()).toBe(1);
+  } finally {
+    await Promise.all([admin.close(), client.close()]);
+  }
+});
