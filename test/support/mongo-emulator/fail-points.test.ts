@@ -71,7 +71,7 @@ test("a retried write after a writeConcernError is applied once, like a retryabl
       mode: { times: 1 },
       data: { failCommands: ["insert"], writeConcernError: { code: 91, errmsg: "Replication is being shut down" } },
     });
-    const result = await client.db("feed").collection("posts").insertOne({ _id: 1 } as never);
+    const result = await client.db("feed").collection<{ _id: number }>("posts").insertOne({ _id: 1 });
     expect(result.insertedId).toBe(1);
     expect(await admin.db("feed").collection("posts").countDocuments()).toBe(1);
   } finally {
