@@ -184,6 +184,10 @@ export class ChangeStreamCursor implements Cursor {
     return { docs: [], exhausted: false, postBatchResumeToken: { _data: this.#token } };
   }
 
+  get busy(): boolean {
+    return this.#wake !== null;
+  }
+
   /** Killed from any connection: a waiting getMore returns an empty batch; the next one gets CursorNotFound. */
   kill(): void {
     this.#killed = true;

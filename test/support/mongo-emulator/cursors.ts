@@ -24,7 +24,12 @@ export interface Cursor {
   next(options: GetMoreOptions): Batch | Promise<Batch>;
   /** Called when killed (killCursors, drop, shutdown): must wake a waiting getMore. */
   kill(): void;
+  /** A getMore is waiting on it right now (never reaped while busy). */
+  readonly busy?: boolean;
 }
+
+/** Like mongod's cursorTimeoutMillis: idle cursors are killed after 10 minutes. */
+export const CURSOR_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** Documents already computed for a find or aggregate, served in batches. */
 export class ArrayCursor implements Cursor {
@@ -50,12 +55,14 @@ export class ArrayCursor implements Cursor {
 /** All open cursors by id. */
 export class CursorRegistry {
   readonly #cursors = new Map<string, Cursor>();
+  readonly #lastUsed = new Map<string, number>();
   #nextId = BigInt(Math.floor(Math.random() * 2 ** 40)) * 1000n + 1n;
 
   /** Assigns an id and keeps the cursor for getMore. */
   register(cursor: Cursor): Long {
     cursor.id = Long.fromBigInt(this.#nextId++);
     this.#cursors.set(cursor.id.toString(), cursor);
+    this.#lastUsed.set(cursor.id.toString(), Date.now());
     return cursor.id;
   }
 
@@ -63,6 +70,7 @@ export class CursorRegistry {
   get(id: Long | number): Cursor {
     const cursor = this.#cursors.get(id.toString());
     if (!cursor) throw new CommandError(43, `cursor id ${id.toString()} not found`);
+    this.#lastUsed.set(id.toString(), Date.now());
     return cursor;
   }
 
@@ -74,6 +82,7 @@ export class CursorRegistry {
   /** Forgets a cursor that is exhausted. */
   forget(cursor: Cursor): void {
     this.#cursors.delete(cursor.id.toString());
+    this.#lastUsed.delete(cursor.id.toString());
   }
 
   /** Kills a cursor; returns whether it existed. */
@@ -82,12 +91,22 @@ export class CursorRegistry {
     const cursor = this.#cursors.get(key);
     if (!cursor) return false;
     this.#cursors.delete(key);
+    this.#lastUsed.delete(key);
     cursor.kill();
     return true;
+  }
+
+  /** Kills cursors idle for longer than `timeoutMS` (not those a getMore is waiting on). */
+  reapIdle(now: number, timeoutMS = CURSOR_IDLE_TIMEOUT_MS): void {
+    for (const [key, usedAt] of this.#lastUsed) {
+      const cursor = this.#cursors.get(key);
+      if (now - usedAt > timeoutMS && cursor && !cursor.busy) this.kill(cursor.id);
+    }
   }
 
   killAll(): void {
     for (const cursor of this.#cursors.values()) cursor.kill();
     this.#cursors.clear();
+    this.#lastUsed.clear();
   }
 }

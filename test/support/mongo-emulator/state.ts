@@ -23,10 +23,13 @@ export class EmulatorState {
   closed = false;
   #timers = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
   #nextConnectionId = 1;
+  readonly #reaper: ReturnType<typeof setInterval>;
 
   constructor(historyLimit: number) {
     this.oplog = new Oplog(historyLimit);
     this.store = new Store(this.oplog);
+    this.#reaper = setInterval(() => this.cursors.reapIdle(Date.now()), 60_000);
+    this.#reaper.unref();
   }
 
   get host(): string {
@@ -68,6 +71,7 @@ export class EmulatorState {
   /** Stops every timer and wakes everything that waits. */
   shutdown(): void {
     this.closed = true;
+    clearInterval(this.#reaper);
     for (const entry of this.#timers) {
       clearTimeout(entry.timer);
       entry.resolve();
