@@ -23,9 +23,33 @@ export interface Emulator extends AsyncDisposable {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const state = new EmulatorState(options.historyLimit ?? 100_000);
   const sockets = new Set<Socket<Connection>>();
-  const listener: TCPSocketListener<Connection> = Bun.listen<Connection>({
+  let listener: TCPSocketListener<Connection>;
+  try {
+    listener = listen(state, sockets, options.port ?? 0);
+  } catch (error) {
+    state.shutdown();
+    throw error;
+  }
+  state.port = listener.port;
+  const uri = `mongodb://127.0.0.1:${listener.port}/?replicaSet=rs0`;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      state.shutdown();
+      listener.stop(true);
+      for (const socket of sockets) socket.data?.onClose();
+      sockets.clear();
+    })();
+    return closing;
+  };
+  return { uri, port: listener.port, close, [Symbol.asyncDispose]: close };
+}
+
+/** Accepts connections on 127.0.0.1; each socket gets its own Connection in `socket.data`. */
+function listen(state: EmulatorState, sockets: Set<Socket<Connection>>, port: number): TCPSocketListener<Connection> {
+  return Bun.listen<Connection>({
     hostname: "127.0.0.1",
-    port: options.port ?? 0,
+    port,
     socket: {
       open(socket) {
         socket.data = new Connection(state, socket);
@@ -47,17 +71,4 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       },
     },
   });
-  state.port = listener.port;
-  const uri = `mongodb://127.0.0.1:${listener.port}/?replicaSet=rs0`;
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      state.shutdown();
-      listener.stop(true);
-      for (const socket of sockets) socket.data?.onClose();
-      sockets.clear();
-    })();
-    return closing;
-  };
-  return { uri, port: listener.port, close, [Symbol.asyncDispose]: close };
 }
