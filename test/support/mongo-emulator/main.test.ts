@@ -1,0 +1,36 @@
+import { expect, test } from "bun:test";
+import { MongoClient } from "mongodb";
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return text.split("\n")[0] ?? "";
+}
+
+test("prints its connection string, serves the driver, and exits 0 on SIGTERM", async () => {
+  const child = Bun.spawn(["bun", MAIN, "--port", "0"], { stdout: "pipe", stderr: "pipe" });
+  const uri = await firstLine(child.stdout);
+  expect(uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/\?replicaSet=rs0$/);
+  const client = new MongoClient(uri);
+  try {
+    expect((await client.db("feed").command({ ping: 1 })).ok).toBe(1);
+  } finally {
+    await client.close();
+  }
+  child.kill("SIGTERM");
+  expect(await child.exited).toBe(0);
+});
+
+test("rejects bad flags with a clear message and exit code 2", async () => {
+  const child = Bun.spawn(["bun", MAIN, "--port", "http"], { stdout: "pipe", stderr: "pipe" });
+  expect(await child.exited).toBe(2);
+  expect(await new Response(child.stderr).text()).toContain("--port must be an integer between 0 and 65535");
+});
