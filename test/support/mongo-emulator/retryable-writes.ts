@@ -9,7 +9,10 @@ const RETRYABLE_COMMANDS = new Set(["insert", "update", "delete", "findAndModify
 const CAPACITY = 10_000;
 
 export class RetryableWrites {
-  readonly #results = new Map<string, Document>();
+  // Two generations instead of evicting one by one: Map head deletions leave tombstones that
+  // make `keys().next()` slow.
+  #current = new Map<string, Document>();
+  #previous = new Map<string, Document>();
 
   /** The key of a retryable write (has lsid and txnNumber, not in a transaction), else undefined. */
   keyOf(name: string, command: Document): string | undefined {
@@ -22,16 +25,16 @@ export class RetryableWrites {
 
   /** A copy of the remembered reply, if this write already ran. */
   replay(key: string): Document | undefined {
-    const reply = this.#results.get(key);
+    const reply = this.#current.get(key) ?? this.#previous.get(key);
     return reply ? { ...reply } : undefined;
   }
 
   remember(key: string, reply: Document): void {
     if (reply.ok !== 1) return;
-    this.#results.set(key, { ...reply });
-    if (this.#results.size > CAPACITY) {
-      const oldest = this.#results.keys().next().value;
-      if (oldest !== undefined) this.#results.delete(oldest);
+    this.#current.set(key, { ...reply });
+    if (this.#current.size >= CAPACITY / 2) {
+      this.#previous = this.#current;
+      this.#current = new Map();
     }
   }
 }

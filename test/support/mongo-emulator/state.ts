@@ -23,6 +23,8 @@ export class EmulatorState {
   closed = false;
   #timers = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
   #nextConnectionId = 1;
+  #gossipFor: unknown = null;
+  #gossip: Document = {};
   readonly #reaper: ReturnType<typeof setInterval>;
 
   constructor(historyLimit: number) {
@@ -83,10 +85,16 @@ export class EmulatorState {
 
   /** `$clusterTime` and `operationTime` for a reply. */
   gossip(): Document {
-    const clusterTime = toTimestamp(this.oplog.clock.current);
-    return {
-      $clusterTime: { clusterTime, signature: { hash: ZERO_HASH_BINARY, keyId: Long.ZERO } },
-      operationTime: clusterTime,
-    };
+    const current = this.oplog.clock.current;
+    if (this.#gossipFor !== current) {
+      // Rebuilt only when the cluster time moved (replies only read it, BSON-serialized).
+      const clusterTime = toTimestamp(current);
+      this.#gossipFor = current;
+      this.#gossip = {
+        $clusterTime: { clusterTime, signature: { hash: ZERO_HASH_BINARY, keyId: Long.ZERO } },
+        operationTime: clusterTime,
+      };
+    }
+    return this.#gossip;
   }
 }
