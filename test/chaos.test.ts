@@ -6,15 +6,21 @@ import { connectDriver, startTestFeed } from "./support/test-feed.ts";
 
 const mongo = useMongoTarget();
 
-/** Faults a real mongod injects with `failCommand`, aimed only at the feed server's own connections. */
-const faults: { name: string; data: Record<string, unknown>; times: number }[] = [
-  { name: "connection closed on getMore", data: { failCommands: ["getMore"], closeConnection: true }, times: 1 },
-  { name: "resumable HostUnreachable on getMore", data: { failCommands: ["getMore"], errorCode: 6 }, times: 1 },
-  { name: "cursor killed (CursorNotFound) on getMore", data: { failCommands: ["getMore"], errorCode: 43 }, times: 1 },
-  { name: "non-resumable error on getMore", data: { failCommands: ["getMore"], errorCode: 2, errorLabels: [] }, times: 1 },
-  { name: "connection closed on the resume aggregate", data: { failCommands: ["aggregate"], closeConnection: true }, times: 1 },
-  { name: "non-resumable error on the resume aggregate", data: { failCommands: ["aggregate"], errorCode: 2, errorLabels: [] }, times: 1 },
-  { name: "getMore and its resumes all lose their connection", data: { failCommands: ["getMore", "aggregate"], closeConnection: true }, times: 3 },
+type Fault = { name: string; failPoint: "failCommand" | "failGetMoreAfterCursorCheckout"; data: Record<string, unknown>; times: number };
+
+/**
+ * Faults a real mongod (with test commands) injects. `failCommand` errors carry only the labels
+ * given, as on mongod; `failGetMoreAfterCursorCheckout` gets its labels from the server itself.
+ */
+const faults: Fault[] = [
+  { name: "connection closed on getMore", failPoint: "failCommand", data: { failCommands: ["getMore"], closeConnection: true }, times: 1 },
+  { name: "resumable HostUnreachable on getMore", failPoint: "failCommand", data: { failCommands: ["getMore"], errorCode: 6, errorLabels: ["ResumableChangeStreamError"] }, times: 1 },
+  { name: "resumable error labelled by the server", failPoint: "failGetMoreAfterCursorCheckout", data: { errorCode: 91 }, times: 1 },
+  { name: "cursor killed (CursorNotFound) on getMore", failPoint: "failCommand", data: { failCommands: ["getMore"], errorCode: 43 }, times: 1 },
+  { name: "non-resumable error on getMore", failPoint: "failCommand", data: { failCommands: ["getMore"], errorCode: 2, errorLabels: [] }, times: 1 },
+  { name: "connection closed on the resume aggregate", failPoint: "failCommand", data: { failCommands: ["aggregate"], closeConnection: true }, times: 1 },
+  { name: "non-resumable error on the resume aggregate", failPoint: "failCommand", data: { failCommands: ["aggregate"], errorCode: 2, errorLabels: [] }, times: 1 },
+  { name: "getMore and its resumes all lose their connection", failPoint: "failCommand", data: { failCommands: ["getMore", "aggregate"], closeConnection: true }, times: 3 },
 ];
 
 /** A small seeded generator, so a failing run can be replayed with CHAOS_SEED. */
@@ -44,11 +50,13 @@ test("chaos: 50 clients get all 2,000 posts exactly once, in order, while faults
       await writer.written(written);
       const fault = faults[Math.floor(random() * faults.length)]!;
       injected.push(fault.name);
-      await admin.command({ configureFailPoint: "failCommand", mode: { times: fault.times }, data: { ...fault.data, appName: "mongo-feed" } });
+      // Only the feed server's connections are targeted (by appName) where the fail point allows it.
+      const data = fault.failPoint === "failCommand" ? { ...fault.data, appName: "mongo-feed" } : fault.data;
+      await admin.command({ configureFailPoint: fault.failPoint, mode: { times: fault.times }, data });
     }
   } finally {
     await writer.done;
-    await admin.command({ configureFailPoint: "failCommand", mode: "off" });
+    for (const failPoint of ["failCommand", "failGetMoreAfterCursorCheckout"]) await admin.command({ configureFailPoint: failPoint, mode: "off" });
   }
   const restarts = feed.logs.filter((line) => line.msg === "change stream interrupted; restarting").length;
   console.log(`chaos seed ${seed}: ${injected.length} faults injected, ${restarts} of them needed a restart beyond the driver's own resume`);
