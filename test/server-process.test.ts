@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { startEmulator } from "./support/mongo-emulator/index.ts";
+import { startMongoTarget, uniqueDatabase, withDatabase, type MongoTarget } from "./support/mongo-target.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { connectDriver, postJson } from "./support/test-feed.ts";
 
@@ -99,6 +100,17 @@ describe("startup", () => {
     expect(server.stderr).toContain(`could not reach MongoDB at mongodb://feed:****@127.0.0.1:${port}/social_network within 500 ms`);
     expect(server.stderr).toContain("bun run dev");
     expect(server.stderr).not.toContain("s3cret");
+    expect(server.logs.some((line) => line.msg === "listening")).toBe(false);
+  });
+
+  test("a standalone mongod stops startup, saying change streams need a replica set and how to fix it", async () => {
+    // A replica set cannot play a standalone server, so this test always uses its own emulator in that role.
+    await using standalone = await startEmulator({ standalone: true });
+    await using server = ServerProcess.spawn({ MONGODB_URI: withDatabase(standalone.uri, "social_network") });
+    expect(await server.exited).toBe(1);
+    expect(server.stderr).toContain("is a standalone server, but change streams need a replica set");
+    expect(server.stderr).toContain("--replSet rs0");
+    expect(server.stderr).toContain("rs.initiate()");
     expect(server.logs.some((line) => line.msg === "listening")).toBe(false);
   });
 

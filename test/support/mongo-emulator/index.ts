@@ -9,6 +9,11 @@ export interface EmulatorOptions {
   port?: number;
   /** How many oplog entries change streams can resume from before ChangeStreamHistoryLost (286). */
   historyLimit?: number;
+  /**
+   * Present as a standalone mongod (no replica set; `$changeStream` refused with 40573), to test
+   * how clients react to a deployment without change streams. The URI then has no replicaSet.
+   */
+  standalone?: boolean;
 }
 
 /** A running emulator: a single-node replica set `rs0`, server version 7.0. */
@@ -21,7 +26,7 @@ export interface Emulator extends AsyncDisposable {
 
 /** Starts the emulator and resolves once it accepts connections. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const state = new EmulatorState(options.historyLimit ?? 100_000);
+  const state = new EmulatorState(options.historyLimit ?? 100_000, options.standalone ?? false);
   const sockets = new Set<Socket<Connection>>();
   let listener: TCPSocketListener<Connection>;
   try {
@@ -31,7 +36,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     throw error;
   }
   state.port = listener.port;
-  const uri = `mongodb://127.0.0.1:${listener.port}/?replicaSet=rs0`;
+  const uri = `mongodb://127.0.0.1:${listener.port}/${state.standalone ? "" : "?replicaSet=rs0"}`;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {

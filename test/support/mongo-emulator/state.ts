@@ -27,7 +27,11 @@ export class EmulatorState {
   #gossip: Document = {};
   readonly #reaper: ReturnType<typeof setInterval>;
 
-  constructor(historyLimit: number) {
+  constructor(
+    historyLimit: number,
+    /** A standalone mongod: no replica set, no change streams. */
+    readonly standalone = false,
+  ) {
     this.oplog = new Oplog(historyLimit);
     this.store = new Store(this.oplog);
     this.#reaper = setInterval(() => this.cursors.reapIdle(Date.now()), 60_000);

@@ -40,7 +40,10 @@ const aggregate: CommandHandler = (ctx) => {
   const pipeline = (command.pipeline ?? []) as Document[];
   if (!Array.isArray(pipeline)) throw new CommandError(14, "'pipeline' option must be specified as an array");
   const first = pipeline[0];
-  if (first && stageName(first) === "$changeStream") return openChangeStream(ctx, first.$changeStream as Document, pipeline.slice(1));
+  if (first && stageName(first) === "$changeStream") {
+    if (ctx.state.standalone) throw new CommandError(40573, "The $changeStream stage is only supported on replica sets");
+    return openChangeStream(ctx, first.$changeStream as Document, pipeline.slice(1));
+  }
   checkStages(pipeline, false);
   const target = command.aggregate;
   const coll = typeof target === "string" ? ctx.state.store.get(ctx.db, target) : undefined;

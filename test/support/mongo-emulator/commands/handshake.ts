@@ -38,6 +38,9 @@ function helloReply(ctx: CommandContext, legacy: boolean): Document {
     ok: 1,
   };
   if (ctx.command.helloOk === true) reply.helloOk = true;
+  if (state.standalone) {
+    for (const field of ["hosts", "setName", "setVersion", "secondary", "primary", "me", "electionId", "lastWrite"]) delete reply[field];
+  }
   return reply;
 }
 
