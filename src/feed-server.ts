@@ -57,7 +57,11 @@ export async function startFeedServer({ config, client, log, signal }: FeedServe
   const sockets = new FeedSockets({ history, topic, sendBufferLimit: config.sendBufferLimit, idleTimeoutSeconds: config.idleTimeoutSeconds, log });
   const waitMs = config.connectTimeoutMs;
 
+  const notAWebSocket = () =>
+    new HttpProblem(426, "This is the WebSocket feed; connect with a WebSocket client (ws://host/)", { headers: { Upgrade: "websocket" } });
+
   const openFeed: Handler = async ({ request, server, url }) => {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") throw notAWebSocket();
     const since = url.searchParams.get("since") ?? undefined;
     const time = since === undefined ? undefined : clusterTimeOf(since);
     // A position another instance handed out may be a moment ahead of this one's stream;
@@ -67,7 +71,7 @@ export async function startFeedServer({ config, client, log, signal }: FeedServe
     }
     const data: FeedSocketData = { since };
     if ((server as Bun.Server<FeedSocketData>).upgrade(request, { data })) return undefined;
-    throw new HttpProblem(426, "This is the WebSocket feed; connect with a WebSocket client (ws://host/)", { headers: { Upgrade: "websocket" } });
+    throw notAWebSocket();
   };
 
   const ready: Handler = () => {
