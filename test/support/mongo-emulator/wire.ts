@@ -120,14 +120,19 @@ function decodeOpQuery(buf: Buffer, requestId: number): Request {
 
 let nextResponseId = 1;
 
+/** Writes the standard 16-byte message header at the start of `header`. */
+function writeMessageHeader(header: Buffer, messageLength: number, responseTo: number, opCode: number): void {
+  header.writeInt32LE(messageLength, 0);
+  header.writeInt32LE(nextResponseId++ & 0x7fffffff, 4);
+  header.writeInt32LE(responseTo, 8);
+  header.writeInt32LE(opCode, 12);
+}
+
 /** Encodes an OP_MSG reply (no checksum). */
 export function encodeOpMsg(responseTo: number, body: Document, flags = 0): Buffer {
   const bson = serialize(body);
   const header = Buffer.allocUnsafe(21);
-  header.writeInt32LE(21 + bson.length, 0);
-  header.writeInt32LE(nextResponseId++ & 0x7fffffff, 4);
-  header.writeInt32LE(responseTo, 8);
-  header.writeInt32LE(OP_MSG, 12);
+  writeMessageHeader(header, 21 + bson.length, responseTo, OP_MSG);
   header.writeUInt32LE(flags, 16);
   header[20] = 0;
   return Buffer.concat([header, bson], 21 + bson.length);
@@ -137,10 +142,7 @@ export function encodeOpMsg(responseTo: number, body: Document, flags = 0): Buff
 export function encodeOpReply(responseTo: number, body: Document): Buffer {
   const bson = serialize(body);
   const header = Buffer.alloc(36);
-  header.writeInt32LE(36 + bson.length, 0);
-  header.writeInt32LE(nextResponseId++ & 0x7fffffff, 4);
-  header.writeInt32LE(responseTo, 8);
-  header.writeInt32LE(OP_REPLY, 12);
+  writeMessageHeader(header, 36 + bson.length, responseTo, OP_REPLY);
   header.writeInt32LE(0, 16); // responseFlags
   // cursorID (8 bytes) = 0, startingFrom = 0
   header.writeInt32LE(1, 32); // numberReturned
