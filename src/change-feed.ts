@@ -171,7 +171,7 @@ export class ChangeFeed {
     const floorToken = first && first.operationType !== "invalidate" ? first._id : stream.resumeToken;
     this.options.history.reset(floorOf(floorToken));
     if (first && first.operationType !== "invalidate") {
-      const frame = this.#frameFor(first);
+      const frame = this.#frameFor(first, tokenData(first._id));
       if (frame) this.options.broadcast(frame);
       return null;
     }
@@ -179,9 +179,9 @@ export class ChangeFeed {
   }
 
   #deliver(change: PostsChange): void {
-    const frame = this.#frameFor(change);
-    if (!frame) return;
     const position = tokenData(change._id);
+    const frame = this.#frameFor(change, position);
+    if (!frame) return;
     const time = timestampToBigInt(change.clusterTime!);
     // History and broadcast in one synchronous step: a socket opening now sees each event exactly once.
     this.options.history.append({ position, time, frame });
@@ -190,7 +190,7 @@ export class ChangeFeed {
     this.#advanceTo(time);
   }
 
-  #frameFor(change: PostsChange): string | undefined {
+  #frameFor(change: PostsChange, position: string): string | undefined {
     if (change.operationType !== "insert") return undefined;
     const parsed = v.safeParse(StoredPostSchema, change.fullDocument);
     if (!parsed.success) {
@@ -200,7 +200,7 @@ export class ChangeFeed {
       });
       return undefined;
     }
-    return insertFrame(tokenData(change._id), toPostView(parsed.output));
+    return insertFrame(position, toPostView(parsed.output));
   }
 
   #batchEnded(stream: ChangeStream<StoredPost, PostsChange>): ResumeToken | undefined {

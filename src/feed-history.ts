@@ -1,5 +1,5 @@
 import type { ResyncReason } from "./feed-frames.ts";
-import { clusterTimeOf, isSnapshotPosition, type Position } from "./feed-position.ts";
+import { clusterTimeOf, isSnapshotPosition, wallClockMsOf, type Position } from "./feed-position.ts";
 
 export type HistoryEntry = { position: Position; time: bigint; frame: string };
 
@@ -40,8 +40,7 @@ export class FeedHistory {
 
   /** True when an event at cluster time `time` is older than the history keeps events (by the clock). */
   isTooOld(time: bigint): boolean {
-    const seconds = Number(time >> 32n);
-    return seconds * 1000 < this.now() - this.limits.ttlMs;
+    return wallClockMsOf(time) < this.now() - this.limits.ttlMs;
   }
 
   /** Forgets everything: history restarts after `floor` (or is unusable until one is set). */

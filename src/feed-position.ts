@@ -15,6 +15,11 @@ export function clusterTimeOf(position: string): bigint | undefined {
   return keyStringTimestamp.test(position) ? BigInt(`0x${position.slice(2, 18)}`) : undefined;
 }
 
+/** The wall-clock milliseconds of a cluster time (its seconds part). */
+export function wallClockMsOf(time: bigint): number {
+  return Number(time >> 32n) * 1000;
+}
+
 export function timestampToBigInt(timestamp: Timestamp): bigint {
   return (BigInt(timestamp.t) << 32n) | BigInt(timestamp.i);
 }

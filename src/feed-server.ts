@@ -3,13 +3,13 @@ import { ChangeFeed } from "./change-feed.ts";
 import { CheckpointStore, type FeedStateDocument } from "./checkpoint-store.ts";
 import type { Config } from "./config.ts";
 import { FeedHistory } from "./feed-history.ts";
-import { clusterTimeOf } from "./feed-position.ts";
+import { clusterTimeOf, wallClockMsOf } from "./feed-position.ts";
 import { CLOSE_GOING_AWAY, FeedSockets, type FeedSocketData } from "./feed-sockets.ts";
 import type { Logger } from "./logger.ts";
 import type { StoredPost } from "./post.ts";
 import { postsRoutes } from "./posts-routes.ts";
 import { HttpProblem } from "./problem.ts";
-import { createRouter, json, type Handler } from "./router.ts";
+import { createRouter, type Handler } from "./router.ts";
 import { postsTopic } from "./topics.ts";
 
 export type FeedServerOptions = {
@@ -66,7 +66,7 @@ export async function startFeedServer({ config, client, log, signal }: FeedServe
     const time = since === undefined ? undefined : clusterTimeOf(since);
     // A position another instance handed out may be a moment ahead of this one's stream;
     // one from the future of the clock is unknown, and is told so at once (not after a wait).
-    if (time !== undefined && time > feed.streamTime && Number(time >> 32n) * 1000 < Date.now() + FUTURE_TOLERANCE_MS) {
+    if (time !== undefined && time > feed.streamTime && wallClockMsOf(time) < Date.now() + FUTURE_TOLERANCE_MS) {
       await feed.waitForTime(time, waitMs);
     }
     const data: FeedSocketData = { since };
@@ -79,7 +79,7 @@ export async function startFeedServer({ config, client, log, signal }: FeedServe
       const reason = feed.lastError instanceof Error ? feed.lastError.message : "not established";
       throw new HttpProblem(503, `The change stream is down: ${reason}`, { headers: { "Retry-After": "1" } });
     }
-    return json({ status: "ready", position: history.newestPosition ?? null, connections: sockets.count });
+    return Response.json({ status: "ready", position: history.newestPosition ?? null, connections: sockets.count });
   };
 
   const { createPost, listPosts, getPost } = postsRoutes({ client, posts, feed, waitMs });
@@ -88,7 +88,7 @@ export async function startFeedServer({ config, client, log, signal }: FeedServe
       { path: /^\/$/, methods: { GET: openFeed } },
       { path: /^\/posts$/, methods: { GET: listPosts, POST: createPost } },
       { path: /^\/posts\/([^/]+)$/, methods: { GET: getPost } },
-      { path: /^\/health\/live$/, methods: { GET: () => json({ status: "live" }) } },
+      { path: /^\/health\/live$/, methods: { GET: () => Response.json({ status: "live" }) } },
       { path: /^\/health\/ready$/, methods: { GET: ready } },
     ],
     log,

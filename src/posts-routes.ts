@@ -5,12 +5,14 @@ import { snapshotPosition, timestampToBigInt } from "./feed-position.ts";
 import { NewPostSchema, StoredPostSchema, toPostView, type StoredPost } from "./post.ts";
 import { HttpProblem } from "./problem.ts";
 import { readJsonBody } from "./read-json-body.ts";
-import { json, type Handler } from "./router.ts";
+import type { Handler } from "./router.ts";
 
 /** Bodies past this are refused while they stream in. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export type PostsRoutesOptions = { client: MongoClient; posts: Collection<StoredPost>; feed: ChangeFeed; waitMs: number };
+
+const POST_ID = /^[0-9a-f]{24}$/i;
 
 const ListQuerySchema = v.strictObject(
   {
@@ -18,7 +20,7 @@ const ListQuerySchema = v.strictObject(
       v.pipe(v.string(), v.regex(/^\d+$/, "limit must be a whole number"), v.transform(Number), v.minValue(1, "limit must be at least 1"), v.maxValue(100, "limit must be at most 100")),
       "20",
     ),
-    before: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{24}$/i, "before must be a post id (24 hex characters)"))),
+    before: v.optional(v.pipe(v.string(), v.regex(POST_ID, "before must be a post id (24 hex characters)"))),
   },
   (issue) => `unknown query parameter ${JSON.stringify(issue.path?.at(-1)?.key)}`,
 );
@@ -31,7 +33,7 @@ export function postsRoutes({ client, posts, feed, waitMs }: PostsRoutesOptions)
     const post = { _id: new ObjectId(), ...parsed.output, createdAt: new Date() };
     await posts.insertOne(post);
     const view = toPostView(post);
-    return json(view, { status: 201, headers: { Location: `/posts/${view.id}` } });
+    return Response.json(view, { status: 201, headers: { Location: `/posts/${view.id}` } });
   };
 
   /**
@@ -66,15 +68,15 @@ export function postsRoutes({ client, posts, feed, waitMs }: PostsRoutesOptions)
     });
     const last = views.at(-1);
     const next = documents.length === limit && last ? `/posts?limit=${limit}&before=${last.id}` : null;
-    return json({ posts: views, position: snapshotPosition(time), next });
+    return Response.json({ posts: views, position: snapshotPosition(time), next });
   };
 
   /** GET /posts/:id, the target of the Location header. */
   const getPost: Handler = async ({ params: [id] }) => {
-    const document = id && /^[0-9a-f]{24}$/i.test(id) ? await posts.findOne({ _id: new ObjectId(id) }) : null;
+    const document = id && POST_ID.test(id) ? await posts.findOne({ _id: new ObjectId(id) }) : null;
     const post = v.safeParse(StoredPostSchema, document);
     if (!post.success) throw new HttpProblem(404, `No post with id ${JSON.stringify(id)}`);
-    return json(toPostView(post.output));
+    return Response.json(toPostView(post.output));
   };
 
   return { createPost, listPosts, getPost };

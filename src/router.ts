@@ -39,7 +39,3 @@ function allowedMethods(route: Route): string {
   const methods = Object.keys(route.methods);
   return (methods.includes("GET") ? [...methods, "HEAD"] : methods).join(", ");
 }
-
-export function json(body: unknown, init: ResponseInit = {}): Response {
-  return Response.json(body, init);
-}
