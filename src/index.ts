@@ -1,7 +1,9 @@
 import { ConfigError, loadConfig } from "./config.ts";
-import { startFeedServer } from "./feed-server.ts";
+import { logObservations } from "./log-observations.ts";
 import { createLogger } from "./logger.ts";
-import { connectToMongo, explainStartupFailure } from "./mongo-connect.ts";
+import { connectToMongo, explainStartupFailure } from "./mongo/connect.ts";
+import { Observations } from "./observations.ts";
+import { startFeedServer } from "./server.ts";
 import packageJson from "../package.json" with { type: "json" };
 
 // The entry point: the only file with side effects. Everything else is built from arguments.
@@ -26,6 +28,8 @@ if (request.kind === "version") {
 
 const { config } = request;
 const log = createLogger(config.logLevel);
+const observations = new Observations();
+logObservations(observations, log);
 const shutdown = new AbortController();
 let listening = false;
 
@@ -35,7 +39,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       log.warn("exiting now", { signal });
       process.exit(shutdown.signal.aborted ? 1 : 0);
     }
-    log.info("signal received; shutting down (send it again to exit at once)", { signal });
+    observations.emit({ type: "signal-received", signal });
     shutdown.abort();
     setTimeout(() => {
       log.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
@@ -53,7 +57,7 @@ try {
 }
 
 try {
-  const server = await startFeedServer({ config, client, log, signal: shutdown.signal });
+  const server = await startFeedServer({ config, client, log, observations, signal: shutdown.signal });
   listening = true;
   await server.closed;
 } catch (error) {

@@ -1,3 +1,4 @@
+// Defends: the single executable built by `bun build --compile` behaves like `bun run src/index.ts`.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,3 +1,4 @@
+// Defends: configuration is read once, flags win over the environment, and every problem is named at once.
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "../src/config.ts";
 

@@ -1,3 +1,4 @@
+// Defends: every post committed to MongoDB, by anyone, reaches every client once, in commit order, in the documented frame shape.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
 import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";

@@ -1,12 +1,15 @@
+// Defends: the replay history gives exactly the frames after a position, or says why the client must resync.
 import { describe, expect, test } from "bun:test";
-import { FeedHistory } from "../src/feed-history.ts";
-import { snapshotPosition } from "../src/feed-position.ts";
+import { FeedHistory } from "../src/feed/history.ts";
+import { snapshotPosition } from "../src/feed/position.ts";
 
 /** A position like a real resume token: 0x82, 8 bytes of cluster time, then event details. */
 const at = (seconds: number, increment: number) => `${snapshotPosition((BigInt(seconds) << 32n) | BigInt(increment))}2B0204`;
 const entry = (seconds: number, increment: number) => ({
   position: at(seconds, increment),
   time: (BigInt(seconds) << 32n) | BigInt(increment),
+  kind: "insert" as const,
+  keys: { id: `post-${increment}`, author: "ada" },
   frame: `frame ${seconds}.${increment}`,
 });
 

@@ -1,3 +1,4 @@
+// Defends: positions and snapshots work across instances: a client can move between them and lose nothing.
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
 import { followWithReconnects } from "./support/follow-feed.ts";

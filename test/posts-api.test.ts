@@ -1,4 +1,6 @@
+// Defends: the HTTP API's contract: stored posts, exact errors as problem+json, routing and paging.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { failPoint } from "./support/fail-point.ts";
 import type { Collection } from "mongodb";
 import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
 import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
@@ -104,16 +106,13 @@ describe("POST /posts", () => {
 
   test("answers 503 with Retry-After when MongoDB cannot take the write, and stores nothing", async () => {
     const before = await posts.countDocuments();
-    const admin = driver.db("admin");
-    // Both the write and the driver's one retry lose their connection.
-    await admin.command({ configureFailPoint: "failCommand", mode: { times: 2 }, data: { failCommands: ["insert"], closeConnection: true, appName: "mongo-feed" } });
-    try {
+    {
+      // Both the write and the driver's one retry lose their connection.
+      await using _outage = await failPoint(driver, { mode: { times: 2 }, data: { failCommands: ["insert"], closeConnection: true, appName: "mongo-feed" } });
       const response = await postJson(feed.http, { author: "a", content: "during an outage" });
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
       expect(await response.json()).toMatchObject({ status: 503, title: "Service Unavailable", detail: expect.stringMatching(/MongoDB/) });
-    } finally {
-      await admin.command({ configureFailPoint: "failCommand", mode: "off" });
     }
     expect(await posts.countDocuments()).toBe(before);
     expect((await postJson(feed.http, { author: "a", content: "after the outage" })).status).toBe(201);

@@ -1,3 +1,4 @@
+// Defends: a client that reconnects with since, or streams from a snapshot, misses nothing and sees nothing twice.
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
 import { followWithReconnects } from "./support/follow-feed.ts";

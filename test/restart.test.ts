@@ -1,3 +1,4 @@
+// Defends: a server restarted after SIGTERM or SIGKILL loses and duplicates nothing, and old positions still replay.
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
 import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";

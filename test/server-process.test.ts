@@ -1,4 +1,6 @@
+// Defends: signals, startup failures and configuration behave as documented, in a real child process.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { failPoint } from "./support/fail-point.ts";
 import { FeedClient } from "./support/feed-client.ts";
 import { startEmulator } from "./support/mongo-emulator/index.ts";
 import { startMongoTarget, uniqueDatabase, withDatabase, type MongoTarget } from "./support/mongo-target.ts";
@@ -21,10 +23,8 @@ afterAll(async () => {
 });
 
 /** Holds the server's next insert inside MongoDB for `ms`, the way a slow primary would. */
-async function blockNextInsert(ms: number): Promise<AsyncDisposable> {
-  const admin = driver.db("admin");
-  await admin.command({ configureFailPoint: "failCommand", mode: { times: 1 }, data: { failCommands: ["insert"], blockConnection: true, blockTimeMS: ms, appName: "mongo-feed" } });
-  return { [Symbol.asyncDispose]: async () => void (await admin.command({ configureFailPoint: "failCommand", mode: "off" })) };
+function blockNextInsert(ms: number): Promise<AsyncDisposable> {
+  return failPoint(driver, { mode: { times: 1 }, data: { failCommands: ["insert"], blockConnection: true, blockTimeMS: ms, appName: "mongo-feed" } });
 }
 
 describe("shutdown", () => {
@@ -40,7 +40,7 @@ describe("shutdown", () => {
     expect(await server.exited).toBe(0);
     expect(performance.now() - started).toBeLessThan(5_000);
     for (const client of clients) expect(await client.closed).toEqual({ code: 1001, reason: "server shutting down" });
-    expect(server.logs.map((line) => line.msg)).toContain("stopped");
+    expect(server.logs.map((line) => line.event)).toContain("stopped");
   });
 
   test("SIGINT shuts down the same way", async () => {
@@ -57,7 +57,7 @@ describe("shutdown", () => {
     const { http } = await server.listening();
     await using _blocked = await blockNextInsert(1_000);
     const pending = postJson(http, { author: "late", content: "in flight" });
-    await server.waitForLog((line) => line.msg === "request" && line.method === "POST");
+    await server.waitForEvent("request", (line) => line.method === "POST");
     server.kill("SIGTERM");
     const response = await pending;
     expect(response.status).toBe(201);
@@ -72,9 +72,9 @@ describe("shutdown", () => {
     const { http } = await server.listening();
     await using _blocked = await blockNextInsert(30_000);
     const pending = postJson(http, { author: "stuck", content: "never finishes in time" }).catch((error: Error) => error);
-    await server.waitForLog((line) => line.msg === "request" && line.method === "POST");
+    await server.waitForEvent("request", (line) => line.method === "POST");
     server.kill("SIGTERM");
-    await server.waitForLog((line) => String(line.msg).startsWith("signal received"));
+    await server.waitForEvent("signal-received");
     const started = performance.now();
     server.kill("SIGTERM");
     expect(await server.exited).toBe(1);
@@ -100,7 +100,7 @@ describe("startup", () => {
     expect(server.stderr).toContain(`could not reach MongoDB at mongodb://feed:****@127.0.0.1:${port}/social_network within 500 ms`);
     expect(server.stderr).toContain("bun run dev");
     expect(server.stderr).not.toContain("s3cret");
-    expect(server.logs.some((line) => line.msg === "listening")).toBe(false);
+    expect(server.logs.some((line) => line.event === "listening")).toBe(false);
   });
 
   test("a standalone mongod stops startup, saying change streams need a replica set and how to fix it", async () => {
@@ -111,7 +111,7 @@ describe("startup", () => {
     expect(server.stderr).toContain("is a standalone server, but change streams need a replica set");
     expect(server.stderr).toContain("--replSet rs0");
     expect(server.stderr).toContain("rs.initiate()");
-    expect(server.logs.some((line) => line.msg === "listening")).toBe(false);
+    expect(server.logs.some((line) => line.event === "listening")).toBe(false);
   });
 
   test("a bad configuration stops startup naming every problem, before anything listens", async () => {
@@ -140,7 +140,7 @@ describe("startup", () => {
   test("CLI flags override environment variables", async () => {
     const database = uniqueDatabase("flags");
     await using server = ServerProcess.spawn({ MONGODB_URI: "mongodb://127.0.0.1:1/wrong", LOG_LEVEL: "error" }, ["bun", "src/index.ts"], ["--mongodb-uri", mongo.uri(database), "--log-level", "info"]);
-    const listening = await server.waitForLog((line) => line.msg === "listening");
+    const listening = await server.waitForEvent("listening");
     expect(listening.database).toBe(database);
     server.kill("SIGTERM");
     expect(await server.exited).toBe(0);

@@ -1,3 +1,4 @@
+// Defends: a client that stops reading is closed with 1013 after what was queued, and never slows the others or grows memory without bound.
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
 import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
@@ -46,7 +47,7 @@ test("a stalled client is closed with 1013 while 20 healthy clients receive ever
     await Promise.all(healthy.map((client) => client.untilInserts(ids.length, 60_000)));
     for (const client of healthy) expect(postIds(client.frames)).toEqual(ids);
 
-    const closedLine = await server.waitForLog((line) => line.msg === "closed a slow client", 20_000);
+    const closedLine = await server.waitForEvent("slow-client-closed", undefined, 20_000);
     expect(Number(closedLine.limit)).toBe(256 * 1024);
     const resident = await server.residentBytes();
     console.log(`server resident memory with a stalled client: ${(resident / 1024 / 1024).toFixed(0)} MiB (bound ${SERVER_MEMORY_BOUND / 1024 / 1024} MiB)`);

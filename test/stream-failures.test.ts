@@ -1,4 +1,6 @@
+// Defends: when the change stream fails, readiness says so, it restarts with backoff, and clients either miss nothing or are told to resync.
 import { expect, test } from "bun:test";
+import { failPoint } from "./support/fail-point.ts";
 import { FeedClient } from "./support/feed-client.ts";
 import { startEmulator } from "./support/mongo-emulator/index.ts";
 import { uniqueDatabase, useMongoTarget, withDatabase } from "./support/mongo-target.ts";
@@ -9,23 +11,15 @@ const mongo = useMongoTarget();
 
 /** Every getMore and resume aggregate of the feed server loses its connection until disposed. */
 async function holdStreamDown(uri: string, feed: TestFeed): Promise<AsyncDisposable> {
-  const driver = await connectDriver(uri);
-  const admin = driver.db("admin");
-  const before = feed.logs.length;
-  await admin.command({ configureFailPoint: "failCommand", mode: "alwaysOn", data: { failCommands: ["getMore", "aggregate"], closeConnection: true, appName: "mongo-feed" } });
-  await feed.waitForLog((line) => line.msg === "change stream interrupted; restarting" && feed.logs.indexOf(line) >= before);
-  return {
-    async [Symbol.asyncDispose]() {
-      await admin.command({ configureFailPoint: "failCommand", mode: "off" });
-      await driver.close();
-    },
-  };
+  const down = feed.observed.next("stream-down");
+  await using stack = new AsyncDisposableStack();
+  const driver = stack.use(await connectDriver(uri));
+  stack.use(await failPoint(driver, { mode: "alwaysOn", data: { failCommands: ["getMore", "aggregate"], closeConnection: true, appName: "mongo-feed" } }));
+  await down;
+  return stack.move(); // disposed in reverse: the fail point goes off, then the driver closes
 }
 
-function nextEstablished(feed: TestFeed) {
-  const before = feed.logs.length;
-  return feed.waitForLog((line) => line.msg === "change stream established" && feed.logs.indexOf(line) >= before, 30_000);
-}
+const nextEstablished = (feed: TestFeed) => feed.observed.next("stream-up", undefined, 30_000);
 
 test("readiness answers 503 while the change stream is down, and the posts written meanwhile still arrive", async () => {
   const uri = mongo.uri(uniqueDatabase("ready"));
@@ -71,7 +65,8 @@ test("when MongoDB can no longer resume the stream (history lost), clients are t
   await client.until((frames) => frames.some((frame) => frame.type === "resync"), 30_000, "a resync frame");
   await established;
   expect(client.frames.find((frame) => frame.type === "resync")).toEqual({ type: "resync", reason: "history-lost" });
-  expect(feed.logs.some((line) => line.level === "error" && String(line.msg).includes("cannot resume"))).toBe(true);
+  expect(feed.observed.of("stream-resync").map((event) => event.reason)).toEqual(["history-lost"]);
+  expect(feed.logs.find((line) => line.event === "stream-resync")?.level).toBe("error");
 
   const after = (await (await postJson(feed.http, { author: "a", content: "after" })).json()) as { id: string };
   await client.until((frames) => postIds(frames).includes(after.id), 15_000, "the post after the resync");
@@ -106,18 +101,16 @@ test("while getMore keeps failing, restarts back off exponentially instead of ha
   const uri = mongo.uri(uniqueDatabase("backoff"));
   await using feed = await startTestFeed(uri);
   await using driver = await connectDriver(uri);
-  const admin = driver.db("admin");
-  const restarts = () => feed.logs.filter((line) => line.msg === "change stream interrupted; restarting");
-  await admin.command({ configureFailPoint: "failCommand", mode: "alwaysOn", data: { failCommands: ["getMore"], errorCode: 2, errorLabels: [], appName: "mongo-feed" } });
-  try {
-    await feed.waitForLog(() => restarts().length >= 4, 20_000);
-  } finally {
-    await admin.command({ configureFailPoint: "failCommand", mode: "off" });
-  }
-  const [first, second, third, fourth] = restarts().map((line) => ({ attempt: Number(line.attempt), delayMs: Number(line.delayMs) }));
+  const restarts = () => feed.observed.of("stream-down");
+  const recovered = await (async () => {
+    await using _failing = await failPoint(driver, { mode: "alwaysOn", data: { failCommands: ["getMore"], errorCode: 2, errorLabels: [], appName: "mongo-feed" } });
+    await feed.observed.waitFor("stream-down", () => restarts().length >= 4, 20_000);
+    return nextEstablished(feed);
+  })();
+  const [first, second, third, fourth] = restarts();
   expect([first!.attempt, second!.attempt, third!.attempt, fourth!.attempt]).toEqual([1, 2, 3, 4]);
   // Each delay lies in [ceiling/2, ceiling] with the ceiling doubling from 100 ms.
   expect(fourth!.delayMs).toBeGreaterThanOrEqual(400);
   expect(fourth!.delayMs).toBeGreaterThan(first!.delayMs);
-  await feed.waitForLog((line) => line.msg === "change stream established" && feed.logs.indexOf(line) > feed.logs.indexOf(restarts().at(-1)!), 20_000);
+  await recovered;
 }, 40_000);

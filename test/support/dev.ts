@@ -19,8 +19,8 @@ const server = spawn("bun", ["src/index.ts", ...process.argv.slice(2)], {
 createInterface({ input: server.stdout! }).on("line", (line) => {
   console.log(line);
   try {
-    const entry = JSON.parse(line) as { msg?: string; http?: string; websocket?: string };
-    if (entry.msg === "listening") {
+    const entry = JSON.parse(line) as { event?: string; http?: string; websocket?: string };
+    if (entry.event === "listening") {
       const local = (address = "") => address.replace("//0.0.0.0:", "//localhost:");
       console.log(`Feed server: ${local(entry.http)}  (WebSocket ${local(entry.websocket)}), backed by the emulator above. Ctrl-C stops both.`);
     }

@@ -1,8 +1,9 @@
 import type { Subprocess } from "bun";
+import type { ObservationType } from "../../src/observations.ts";
 
 const repoRoot = new URL("../../", import.meta.url).pathname;
 
-export type LogLine = { level?: string; msg?: string; [key: string]: unknown };
+export type LogLine = { level?: string; msg?: string; event?: string; [key: string]: unknown };
 
 /**
  * The feed server as a real child process (signals, exit codes, the compiled binary).
@@ -59,9 +60,14 @@ export class ServerProcess implements AsyncDisposable {
     return promise;
   }
 
-  /** Waits for the "listening" line and returns the HTTP base URL and WebSocket URL. */
+  /** Resolves with the first log line of observation `event` (the server logs each as a line with its type). */
+  waitForEvent(event: ObservationType, predicate: (line: LogLine) => boolean = () => true, timeoutMs?: number): Promise<LogLine> {
+    return this.waitForLog((line) => line.event === event && predicate(line), timeoutMs);
+  }
+
+  /** Waits for the "listening" event and returns the HTTP base URL and WebSocket URL. */
   async listening(timeoutMs?: number): Promise<{ http: string; ws: string }> {
-    const line = await this.waitForLog((entry) => entry.msg === "listening", timeoutMs);
+    const line = await this.waitForEvent("listening", undefined, timeoutMs);
     return { http: String(line.http).replace(/\/$/, ""), ws: String(line.websocket) };
   }
 

@@ -1,20 +1,22 @@
 import { MongoClient } from "mongodb";
 import { loadConfig } from "../../src/config.ts";
-import { startFeedServer, type RunningFeedServer } from "../../src/feed-server.ts";
+import { logObservations } from "../../src/log-observations.ts";
 import { createLogger } from "../../src/logger.ts";
-import { connectToMongo } from "../../src/mongo-connect.ts";
+import { connectToMongo } from "../../src/mongo/connect.ts";
+import { Observations } from "../../src/observations.ts";
+import { startFeedServer } from "../../src/server.ts";
+import { Observed } from "./observed.ts";
 
-export type LogEntry = { level: string; msg: string; [key: string]: unknown };
+export type LogEntry = { level: string; msg: string; event?: string; [key: string]: unknown };
 
 /** A feed server running in this process on a free port. */
 export type TestFeed = AsyncDisposable & {
   http: string;
   ws: string;
-  feed: RunningFeedServer["feed"];
+  /** Everything the server observed about itself (stream up/down, resyncs, sockets...), awaitable. */
+  observed: Observed;
   /** Every log line the server wrote (info and above unless LOG_LEVEL says otherwise); printed only when FEED_TEST_LOGS is set. */
   logs: LogEntry[];
-  /** Resolves with the first log line (past or future) matching `predicate`. */
-  waitForLog(predicate: (line: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
   close(): Promise<void>;
 };
 
@@ -25,28 +27,15 @@ export async function startTestFeed(mongodbUri: string, env: Record<string, stri
   const client = await connectToMongo(request.config);
   const shutdown = new AbortController();
   const logs: LogEntry[] = [];
-  const watchers = new Set<(line: LogEntry) => void>();
   const log = createLogger(request.config.logLevel, (line) => {
-    const entry = JSON.parse(line) as LogEntry;
-    logs.push(entry);
-    for (const watcher of watchers) watcher(entry);
+    logs.push(JSON.parse(line) as LogEntry);
     if (process.env.FEED_TEST_LOGS) process.stdout.write(line);
   });
-  const waitForLog = (predicate: (line: LogEntry) => boolean, timeoutMs = 15_000) => {
-    const seen = logs.find(predicate);
-    if (seen) return Promise.resolve(seen);
-    const { promise, resolve, reject } = Promise.withResolvers<LogEntry>();
-    const timer = setTimeout(() => (watchers.delete(watch), reject(new Error("timed out waiting for a log line"))), timeoutMs);
-    const watch = (line: LogEntry) => {
-      if (!predicate(line)) return;
-      clearTimeout(timer);
-      watchers.delete(watch);
-      resolve(line);
-    };
-    watchers.add(watch);
-    return promise;
-  };
-  const running = await startFeedServer({ config: request.config, client, log, signal: shutdown.signal });
+  const observations = new Observations();
+  const observed = new Observed();
+  observations.subscribe(observed.record);
+  logObservations(observations, log);
+  const running = await startFeedServer({ config: request.config, client, log, observations, signal: shutdown.signal });
   const close = async () => {
     if (shutdown.signal.aborted) return;
     shutdown.abort();
@@ -56,9 +45,8 @@ export async function startTestFeed(mongodbUri: string, env: Record<string, stri
   return {
     http: running.url.href.replace(/\/$/, ""),
     ws: `ws://${running.url.host}/`,
-    feed: running.feed,
+    observed,
     logs,
-    waitForLog,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -1,3 +1,4 @@
+// Defends: the emulator's change streams behave like a 7.0 replica set's (events, tokens, resume, invalidate).
 import { expect, test } from "bun:test";
 import { MongoClient, MongoServerError, Timestamp, type ChangeStreamDocument, type ResumeToken } from "mongodb";
 import { startEmulator } from "./index.ts";

@@ -1,3 +1,4 @@
+// Defends: the emulator answers CRUD commands like mongod does (writes, duplicate keys, cursors, snapshot reads).
 import { expect, test } from "bun:test";
 import { MongoClient, MongoServerError, ObjectId } from "mongodb";
 import { startEmulator } from "./index.ts";

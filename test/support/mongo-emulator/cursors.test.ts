@@ -1,3 +1,4 @@
+// Defends: the emulator times out idle cursors like mongod, never one a getMore waits on.
 import { expect, test } from "bun:test";
 import { Long } from "bson";
 import { ArrayCursor, CURSOR_IDLE_TIMEOUT_MS, CursorRegistry, type Cursor } from "./cursors.ts";

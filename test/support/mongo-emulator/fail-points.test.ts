@@ -1,3 +1,4 @@
+// Defends: the emulator injects faults the way mongod test commands do, and applies retried writes once.
 import { expect, test } from "bun:test";
 import { MongoClient, MongoServerError } from "mongodb";
 import { startEmulator } from "./index.ts";

@@ -1,3 +1,4 @@
+// Defends: the standalone emulator prints its connection string, serves the driver and exits cleanly.
 import { expect, test } from "bun:test";
 import { MongoClient } from "mongodb";
 

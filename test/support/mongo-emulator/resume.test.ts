@@ -1,3 +1,4 @@
+// Defends: the emulator resumes change streams like a real oplog: token errors, history lost, postBatchResumeToken, startAtOperationTime, invalidate.
 import { expect, test } from "bun:test";
 import { MongoClient, MongoServerError, type ChangeStreamDocument, type Timestamp } from "mongodb";
 import { startEmulator } from "./index.ts";

@@ -1,3 +1,4 @@
+// Defends: the emulator frames the wire protocol robustly: pipelined and split messages, garbage, OP_MSG checksums.
 import { expect, test } from "bun:test";
 import { deserialize, serialize } from "bson";
 import { crc32c } from "./crc32c.ts";

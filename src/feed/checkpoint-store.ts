@@ -1,5 +1,5 @@
 import type { Collection, ResumeToken } from "mongodb";
-import type { Logger } from "./logger.ts";
+import type { Observations } from "../observations.ts";
 
 /**
  * Where a restarted server resumes: `floor` rebuilds the replay history clients rely on,
@@ -20,7 +20,7 @@ export class CheckpointStore {
   constructor(
     private readonly collection: Collection<FeedStateDocument>,
     private readonly feedName: string,
-    private readonly log: Logger,
+    private readonly observations: Observations,
   ) {}
 
   async load(): Promise<Checkpoint | undefined> {
@@ -33,7 +33,7 @@ export class CheckpointStore {
     this.#writing ??= this.#drain();
   }
 
-  /** Resolves once the latest saved checkpoint is written (or failed, which is logged). */
+  /** Resolves once the latest saved checkpoint is written (or failed, which is observed). */
   async flush(): Promise<void> {
     this.#writing ??= this.#drain();
     await this.#writing;
@@ -51,7 +51,7 @@ export class CheckpointStore {
         );
       } catch (error) {
         this.#pending ??= checkpoint; // keep it for the next save or flush
-        this.log.warn("could not persist the feed position", { error });
+        this.observations.emit({ type: "checkpoint-failed", error });
         break;
       }
     }

@@ -1,3 +1,7 @@
+import * as v from "valibot";
+import type { Logger } from "../logger.ts";
+import { isMongoUnavailable } from "../mongo/availability.ts";
+
 /** One `{ path, message }` entry of a validation problem. */
 export type ProblemIssue = { path: string; message: string };
 
@@ -21,6 +25,24 @@ export class HttpProblem extends Error {
   ) {
     super(detail);
   }
+}
+
+/** A 400 listing every schema issue by field (`""` for the body or query itself). */
+export function validationProblem(detail: string, issues: readonly v.BaseIssue<unknown>[]): HttpProblem {
+  return new HttpProblem(400, detail, {
+    issues: issues.map((issue) => ({ path: v.getDotPath(issue) ?? "", message: issue.message })),
+  });
+}
+
+/** The one error mapper: anything thrown while serving a request becomes a problem. */
+export function toProblem(error: unknown, log: Logger): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (isMongoUnavailable(error)) {
+    log.warn("MongoDB is unavailable; answered 503", { error });
+    return new HttpProblem(503, "MongoDB is unavailable right now; retry shortly", { headers: { "Retry-After": "2" } });
+  }
+  log.error("unexpected error while serving a request", { error, stack: error instanceof Error ? error.stack : undefined });
+  return new HttpProblem(500, "Something went wrong on our side; it has been logged");
 }
 
 export function problemResponse(problem: HttpProblem, instance?: string): Response {

@@ -1,36 +1,44 @@
-import type { ServerWebSocket, WebSocketHandler } from "bun";
-import type { FeedHistory } from "./feed-history.ts";
-import { resyncFrame } from "./feed-frames.ts";
-import type { Logger } from "./logger.ts";
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import type { Observations } from "../observations.ts";
+import { CloseCodes } from "../protocol/close-codes.ts";
+import { resyncFrame } from "./frames.ts";
+import type { FeedHistory } from "./history.ts";
+import type { Publisher } from "./publisher.ts";
 
 /** Per-connection state lives on the connection. */
 export type FeedSocketData = { since: string | undefined };
 export type FeedSocket = ServerWebSocket<FeedSocketData>;
-
-export const CLOSE_GOING_AWAY = 1001;
-export const CLOSE_TRY_AGAIN_LATER = 1013;
-const SLOW_CLIENT_REASON = "send buffer limit exceeded; reconnect with since";
 
 export type FeedSocketsOptions = {
   history: FeedHistory;
   topic: string;
   sendBufferLimit: number;
   idleTimeoutSeconds: number;
-  log: Logger;
+  observations: Observations;
 };
 
 /**
  * The feed's WebSocket side: on open a socket gets its replay and joins the topic in one
  * synchronous step (no event can slip between the two); after that, frames reach it only
- * through `server.publish`. Sockets whose send buffer passes the limit are closed with 1013.
+ * through `publish`. Sockets whose send buffer passes the limit are closed with 1013.
  */
-export class FeedSockets {
+export class FeedSockets implements Publisher {
   readonly #open = new Set<FeedSocket>();
+  #server: Server<FeedSocketData> | undefined;
 
   constructor(private readonly options: FeedSocketsOptions) {}
 
   get count(): number {
     return this.#open.size;
+  }
+
+  /** Frames published before a server is attached have no socket to reach; they are in the history. */
+  attach(server: Server<FeedSocketData>): void {
+    this.#server = server;
+  }
+
+  publish(topic: string, frame: string): void {
+    this.#server?.publish(topic, frame);
   }
 
   handler(): WebSocketHandler<FeedSocketData> {
@@ -48,7 +56,7 @@ export class FeedSockets {
       message: () => {},
       close: (ws, code, reason) => {
         this.#open.delete(ws);
-        this.options.log.debug("socket closed", { code, reason });
+        this.options.observations.emit({ type: "socket-closed", code, reason, connections: this.#open.size });
       },
     };
   }
@@ -60,13 +68,15 @@ export class FeedSockets {
     }
   }
 
-  closeAll(code: number, reason: string): void {
-    for (const ws of this.#open) ws.close(code, reason);
+  /** Closes every socket with 1001 (shutdown). */
+  closeAll(): void {
+    for (const ws of this.#open) ws.close(CloseCodes.goingAway.code, CloseCodes.goingAway.reason);
     this.#open.clear();
   }
 
   #opened(ws: FeedSocket): void {
     this.#open.add(ws);
+    this.options.observations.emit({ type: "socket-opened", connections: this.#open.size });
     const { since } = ws.data;
     if (since !== undefined) {
       const replay = this.options.history.framesAfter(since);
@@ -91,10 +101,10 @@ export class FeedSockets {
   }
 
   #closeSlow(ws: FeedSocket): void {
-    this.options.log.warn("closed a slow client", { bufferedBytes: ws.getBufferedAmount(), limit: this.options.sendBufferLimit });
+    this.options.observations.emit({ type: "slow-client-closed", bufferedBytes: ws.getBufferedAmount(), limit: this.options.sendBufferLimit });
     this.#open.delete(ws);
     ws.unsubscribe(this.options.topic);
     // Bun queues the close frame after the buffered data, so the client reads everything, then 1013.
-    ws.close(CLOSE_TRY_AGAIN_LATER, SLOW_CLIENT_REASON);
+    ws.close(CloseCodes.tryAgainLater.code, CloseCodes.tryAgainLater.reason);
   }
 }

@@ -1,12 +1,11 @@
-import type { Timestamp } from "mongodb";
+import type { Position } from "../protocol/frames.ts";
 
-/**
+/*
  * A position in the feed is the `_data` of a change event's resume token. Its first
  * value is the event's cluster time (KeyString: type byte 0x82 = Timestamp, then the
  * 8-byte big-endian seconds and increment), so positions from any server or instance
  * can be placed in time without asking MongoDB.
  */
-export type Position = string;
 
 const keyStringTimestamp = /^82[0-9a-f]{16}/i;
 
@@ -18,10 +17,6 @@ export function clusterTimeOf(position: string): bigint | undefined {
 /** The wall-clock milliseconds of a cluster time (its seconds part). */
 export function wallClockMsOf(time: bigint): number {
   return Number(time >> 32n) * 1000;
-}
-
-export function timestampToBigInt(timestamp: Timestamp): bigint {
-  return (BigInt(timestamp.t) << 32n) | BigInt(timestamp.i);
 }
 
 /**

@@ -1,0 +1,8 @@
+/**
+ * Where the feed hands its frames: every socket subscribed to `topic` gets `frame`.
+ * Implementations must send synchronously, so that appending to the history and
+ * publishing stay one step.
+ */
+export interface Publisher {
+  publish(topic: string, frame: string): void;
+}

@@ -1,0 +1,48 @@
+import type { Server } from "bun";
+import type * as v from "valibot";
+
+export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+export type AnySchema = v.GenericSchema<unknown, unknown>;
+type Output<S> = S extends AnySchema ? v.InferOutput<S> : undefined;
+
+/** A success response; `schema` describes its JSON body. */
+export type ResponseSpec = { description: string; schema?: AnySchema; headers?: Record<string, string> };
+
+/** What a handler gets: the raw request, and its path, query and body already validated. */
+export type RouteContext<Params = unknown, Query = unknown, Body = unknown> = {
+  request: Request;
+  server: Server<unknown>;
+  url: URL;
+  params: Params;
+  query: Query;
+  body: Body;
+};
+
+/**
+ * One route as data: the router validates `params`, `query` and `body` with these schemas
+ * before `handle` runs, and the same table describes the API (every response, and the
+ * problem+json errors by status: a string there is the problem's description).
+ */
+export type RouteSpec<P = unknown, Q = unknown, B = unknown> = {
+  method: Method;
+  /** `/posts/:id`: each `:name` is one path segment, validated by `params`. */
+  path: `/${string}`;
+  summary: string;
+  /** A failed path parameter means the path names nothing: 404 with the issue's message. */
+  params?: P;
+  query?: Q;
+  /** A JSON object body (415, 413 and 400 are the router's); its title names it in errors. */
+  body?: B;
+  responses: Record<number, ResponseSpec | string>;
+  handle(context: RouteContext<Output<P>, Output<Q>, Output<B>>): Response | undefined | Promise<Response | undefined>;
+};
+
+/** A route with its types erased, as the router and the API description see it. */
+export type Route = RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined>;
+
+/** Checks a route against its schemas' types, then erases them for the table. */
+export function defineRoute<P extends AnySchema | undefined = undefined, Q extends AnySchema | undefined = undefined, B extends AnySchema | undefined = undefined>(
+  route: RouteSpec<P, Q, B>,
+): Route {
+  return route as unknown as Route;
+}

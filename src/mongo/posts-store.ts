@@ -1,0 +1,44 @@
+import { ObjectId, type Collection, type Filter, type MongoClient, type Timestamp } from "mongodb";
+import type { PostView } from "../protocol/post-view.ts";
+import type { NewPost } from "../protocol/requests.ts";
+import { timestampToBigInt } from "./cluster-time.ts";
+import { postViewOf, toPostView, type StoredPost } from "./stored-post.ts";
+
+/** A page of the newest posts and the cluster time of the snapshot it was read at. */
+export type PostsPage = { posts: PostView[]; time: bigint; /** as many documents as asked for: there may be more */ full: boolean };
+
+/** The posts collection, as the HTTP API reads and writes it. */
+export class PostsStore {
+  constructor(
+    private readonly client: MongoClient,
+    private readonly collection: Collection<StoredPost>,
+  ) {}
+
+  async insert(post: NewPost): Promise<PostView> {
+    const stored = { _id: new ObjectId(), ...post, createdAt: new Date() };
+    await this.collection.insertOne(stored);
+    return toPostView(stored);
+  }
+
+  /** Newest first, on a snapshot session: the page and its time describe the same instant. */
+  async newest(limit: number, before: string | undefined): Promise<PostsPage> {
+    const filter: Filter<StoredPost> = before ? { _id: { $lt: new ObjectId(before) } } : {};
+    const session = this.client.startSession({ snapshot: true });
+    let documents: unknown[];
+    let snapshotTime: Timestamp | undefined;
+    try {
+      documents = await this.collection.find(filter, { session, sort: { _id: -1 }, limit, batchSize: limit }).toArray();
+      // The driver records the read's atClusterTime on snapshot sessions (snapshot reads spec), untyped.
+      snapshotTime = (session as unknown as { snapshotTime?: Timestamp }).snapshotTime;
+    } finally {
+      await session.endSession();
+    }
+    if (!snapshotTime) throw new Error("MongoDB returned no snapshot time for the read");
+    const posts = documents.flatMap((document) => postViewOf(document) ?? []);
+    return { posts, time: timestampToBigInt(snapshotTime), full: documents.length === limit };
+  }
+
+  async byId(id: string): Promise<PostView | undefined> {
+    return postViewOf(await this.collection.findOne({ _id: new ObjectId(id) }));
+  }
+}

@@ -1,0 +1,22 @@
+import { ObjectId } from "mongodb";
+import * as v from "valibot";
+import type { PostView } from "../protocol/post-view.ts";
+
+/** A document of the posts collection as this server writes it; others may write anything. */
+export const StoredPostSchema = v.object({
+  _id: v.instance(ObjectId),
+  author: v.string(),
+  content: v.string(),
+  createdAt: v.date(),
+});
+export type StoredPost = v.InferOutput<typeof StoredPostSchema>;
+
+export function toPostView(post: StoredPost): PostView {
+  return { id: post._id.toHexString(), author: post.author, content: post.content, createdAt: post.createdAt.toISOString() };
+}
+
+/** The view of a document that has the post shape, or undefined for anything else. */
+export function postViewOf(document: unknown): PostView | undefined {
+  const parsed = v.safeParse(StoredPostSchema, document);
+  return parsed.success ? toPostView(parsed.output) : undefined;
+}

@@ -1,0 +1,39 @@
+import type { ResyncReason } from "./protocol/frames.ts";
+
+/**
+ * What the server reports about itself, as typed events: the logger subscribes (one line
+ * each), and so can metrics and tests. Emitters never depend on who listens.
+ */
+export type Observation =
+  | { type: "listening"; http: string; websocket: string; database: string }
+  | { type: "signal-received"; signal: string }
+  | { type: "request"; method: string; path: string }
+  | { type: "shutting-down" }
+  | { type: "stopped" }
+  | { type: "stream-resuming"; floor: string | undefined }
+  | { type: "stream-up"; position: string | undefined }
+  | { type: "stream-down"; error: unknown; attempt: number; delayMs: number }
+  | { type: "stream-resync"; reason: Extract<ResyncReason, "history-lost" | "collection-invalidated">; error?: unknown }
+  | { type: "document-skipped"; documentKey: string; problems: string[] }
+  | { type: "checkpoint-failed"; error: unknown }
+  | { type: "socket-opened"; connections: number }
+  | { type: "socket-closed"; code: number; reason: string; connections: number }
+  | { type: "slow-client-closed"; bufferedBytes: number; limit: number };
+
+export type ObservationType = Observation["type"];
+export type Observer = (observation: Observation) => void;
+
+/** A tiny synchronous event bus: `emit` calls every subscriber in order. */
+export class Observations {
+  readonly #observers = new Set<Observer>();
+
+  /** Returns the function that unsubscribes. */
+  subscribe(observer: Observer): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
+
+  emit(observation: Observation): void {
+    for (const observer of this.#observers) observer(observation);
+  }
+}

@@ -1,0 +1,26 @@
+import * as v from "valibot";
+import { PostViewSchema } from "./post-view.ts";
+
+/**
+ * Where a client stands in the feed: opaque, the same on every instance of the server.
+ * Send the last one seen as `since` to continue exactly after it.
+ */
+export const PositionSchema = v.pipe(v.string(), v.title("Position"));
+export type Position = v.InferOutput<typeof PositionSchema>;
+
+/** Why a client must reload (`GET /posts`) instead of getting a replay. */
+export const ResyncReasonSchema = v.picklist([
+  "position-expired", // `since` is older than the history this server keeps
+  "position-unknown", // `since` is not a position of this feed
+  "history-lost", // MongoDB could not resume the change stream; events may be missing
+  "collection-invalidated", // the posts collection was dropped or renamed
+]);
+export type ResyncReason = v.InferOutput<typeof ResyncReasonSchema>;
+
+export const InsertFrameSchema = v.object({ type: v.literal("insert"), position: PositionSchema, post: PostViewSchema });
+export const ResyncFrameSchema = v.object({ type: v.literal("resync"), reason: ResyncReasonSchema });
+
+/** Every frame the server sends: one JSON text message each, tagged by `type`. */
+export const FeedFrameSchema = v.pipe(v.variant("type", [InsertFrameSchema, ResyncFrameSchema]), v.title("FeedFrame"));
+export type FeedFrame = v.InferOutput<typeof FeedFrameSchema>;
+export type FeedFrameType = FeedFrame["type"];

@@ -1,0 +1,55 @@
+import * as v from "valibot";
+import { POST_ID_PATTERN } from "./post-view.ts";
+import { PositionSchema } from "./frames.ts";
+
+const text = (field: string, max: number) =>
+  v.pipe(
+    v.string(`${field} must be a string`),
+    v.trim(),
+    v.minLength(1, `${field} must not be empty`),
+    // Characters as JavaScript and HTML maxlength count them (UTF-16 code units).
+    v.maxLength(max, `${field} must be at most ${max} characters`),
+  );
+
+/** Issue messages of a JSON body object: a missing key is required, an extra one unknown. */
+const bodyKeyMessage = (issue: v.BaseIssue<unknown>) => {
+  const key = String(issue.path?.at(-1)?.key);
+  return issue.expected === "never" ? `unknown field ${JSON.stringify(key)}` : `${key} is required`;
+};
+
+const unknownQueryParameter = (issue: v.BaseIssue<unknown>) => `unknown query parameter ${JSON.stringify(issue.path?.at(-1)?.key)}`;
+
+/** The body of POST /posts. Unknown keys are refused so typos are not silently dropped. */
+export const NewPostSchema = v.pipe(v.strictObject({ author: text("author", 64), content: text("content", 10_000) }, bodyKeyMessage), v.title("post"));
+export type NewPost = v.InferOutput<typeof NewPostSchema>;
+
+/** The query of GET /posts: a page of the newest posts. */
+export const ListQuerySchema = v.strictObject(
+  {
+    limit: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d+$/, "limit must be a whole number"),
+        v.transform(Number),
+        v.minValue(1, "limit must be at least 1"),
+        v.maxValue(100, "limit must be at most 100"),
+      ),
+      "20",
+    ),
+    before: v.optional(v.pipe(v.string(), v.regex(POST_ID_PATTERN, "before must be a post id (24 hex characters)"))),
+  },
+  unknownQueryParameter,
+);
+export type ListQuery = v.InferOutput<typeof ListQuerySchema>;
+
+/** The query of the WebSocket feed. Other parameters are ignored. */
+export const FeedQuerySchema = v.looseObject({ since: v.optional(PositionSchema) });
+export type FeedQuery = v.InferOutput<typeof FeedQuerySchema>;
+
+/** The path of GET /posts/:id; an id that cannot be a post names nothing (404). */
+export const PostPathSchema = v.object({
+  id: v.pipe(
+    v.string(),
+    v.regex(POST_ID_PATTERN, (issue) => `No post with id ${JSON.stringify(issue.input)}`),
+  ),
+});

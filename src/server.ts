@@ -1,0 +1,95 @@
+import type { MongoClient } from "mongodb";
+import type { Config } from "./config.ts";
+import { ChangeFeed } from "./feed/change-feed.ts";
+import { CheckpointStore, type FeedStateDocument } from "./feed/checkpoint-store.ts";
+import { FeedHistory } from "./feed/history.ts";
+import { FeedSockets, type FeedSocketData } from "./feed/sockets.ts";
+import { postsTopic } from "./feed/topics.ts";
+import { createRouter } from "./http/router.ts";
+import { feedUpgradeRoute } from "./http/routes/feed-upgrade.ts";
+import { healthRoutes } from "./http/routes/health.ts";
+import { postsRoutes } from "./http/routes/posts.ts";
+import type { Logger } from "./logger.ts";
+import { PostsStore } from "./mongo/posts-store.ts";
+import type { StoredPost } from "./mongo/stored-post.ts";
+import type { Observations } from "./observations.ts";
+
+export type FeedServerOptions = {
+  config: Config;
+  client: MongoClient;
+  log: Logger;
+  observations: Observations;
+  /** Aborting it shuts the server down in order; `closed` resolves when that is done. */
+  signal: AbortSignal;
+};
+
+export type RunningFeedServer = {
+  url: URL;
+  /** Resolves once a shutdown triggered by the signal has finished. */
+  closed: Promise<void>;
+};
+
+const SLOW_CLIENT_SWEEP_MS = 50;
+
+/**
+ * Wires one feed server: change stream first (listening starts only once it is
+ * established, so every post accepted afterwards is broadcast), then HTTP + WebSocket.
+ */
+export async function startFeedServer({ config, client, log, observations, signal }: FeedServerOptions): Promise<RunningFeedServer> {
+  const db = client.db(config.databaseName);
+  const collection = db.collection<StoredPost>("posts");
+  const topic = postsTopic(collection.collectionName);
+  const history = new FeedHistory({ size: config.historySize, ttlMs: config.historyTtlSeconds * 1000 });
+  const checkpoints = new CheckpointStore(db.collection<FeedStateDocument>("feed_state"), collection.collectionName, observations);
+  const sockets = new FeedSockets({ history, topic, sendBufferLimit: config.sendBufferLimit, idleTimeoutSeconds: config.idleTimeoutSeconds, observations });
+  const feed = new ChangeFeed({ collection, history, checkpoints, publisher: sockets, topic, observations });
+
+  const stopFeed = new AbortController();
+  const feedStopped = feed.run(stopFeed.signal);
+  try {
+    await feed.established;
+  } catch (error) {
+    stopFeed.abort();
+    await feedStopped;
+    throw error;
+  }
+
+  const waitMs = config.connectTimeoutMs;
+  const router = createRouter(
+    [
+      feedUpgradeRoute({ feed, waitMs }),
+      ...postsRoutes({ posts: new PostsStore(client, collection), feed, waitMs }),
+      ...healthRoutes({ feed, history, connections: () => sockets.count }),
+    ],
+    log,
+    observations,
+  );
+
+  const server = Bun.serve<FeedSocketData>({
+    port: config.port,
+    hostname: config.host,
+    fetch: router,
+    websocket: sockets.handler(),
+  });
+  sockets.attach(server);
+  const sweeper = setInterval(() => sockets.closeSlowClients(), SLOW_CLIENT_SWEEP_MS);
+  const url = server.url;
+  observations.emit({ type: "listening", http: url.href, websocket: `ws://${url.host}/`, database: config.databaseName });
+
+  const { promise: closed, resolve } = Promise.withResolvers<void>();
+  const shutdown = async () => {
+    observations.emit({ type: "shutting-down" });
+    clearInterval(sweeper);
+    const requestsDone = server.stop(); // stop accepting; resolves when in-flight requests finish
+    sockets.closeAll();
+    await requestsDone;
+    stopFeed.abort();
+    await feedStopped; // the feed persists the position it reached before it resolves
+    observations.emit({ type: "stopped" });
+    resolve();
+  };
+  if (signal.aborted) void shutdown();
+  else signal.addEventListener("abort", () => void shutdown(), { once: true });
+
+  return { url, closed };
+}
