@@ -1,3 +1,4 @@
+// Defends: the conformance runner captures and matches command events as the unified test format says.
 import { EventEmitter } from "node:events";
 import { describe, expect, test } from "bun:test";
 import type { MongoClient } from "mongodb";

@@ -1,13 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { EJSON } from "bson";
 import type { Document } from "./bson-values";
 
-/** The spec folder sits next to the repository: `<repo>/../shared/mongodb-spec`. */
-export const SPEC_DIR = resolve(import.meta.dir, "..", "..", "..", "shared", "mongodb-spec");
-
-/** The suites this runner targets, as folders of SPEC_DIR. */
-export const SUITES = ["change-streams", "crud"] as const;
+/** The spec folder: MONGODB_SPEC_DIR when set, else next to the repository (`<repo>/../shared/mongodb-spec`). */
+export const SPEC_DIR = process.env.MONGODB_SPEC_DIR
+  ? resolve(process.env.MONGODB_SPEC_DIR)
+  : resolve(import.meta.dir, "..", "..", "..", "shared", "mongodb-spec");
 
 /** Highest schema version this runner accepts (same major version only). */
 export const SUPPORTED_SCHEMA_VERSION = "1.26";
@@ -80,30 +79,42 @@ export interface SpecFile {
   tests: TestCase[];
 }
 
-/** Raised when the spec folder is absent: the run cannot prove anything without it. */
+/** Raised when the spec folder is absent or holds no test file: the run cannot prove anything without it. */
 export class SpecFolderMissingError extends Error {
-  constructor(dir: string) {
+  constructor(dir: string, what = "not found") {
     super(
-      `MongoDB spec tests not found at ${dir}.\n` +
-        "Expected the unified-format JSON files (change-streams/*.json, crud/*.json) in ../shared/mongodb-spec relative to the repository root.",
+      `MongoDB spec tests ${what} at ${dir}.\n` +
+        "Expected unified-format JSON files in subfolders (e.g. change-streams/*.json, crud/*.json) of ../shared/mongodb-spec\n" +
+        "relative to the repository root, or of the folder MONGODB_SPEC_DIR names.",
     );
   }
 }
 
-/** Reads every JSON file of the target suites, parsed as relaxed Extended JSON. */
-export function loadSpecFiles(dir: string = SPEC_DIR): SpecFile[] {
+/** A JSON file the runner found but cannot run, with the reason; reported, never skipped silently. */
+export type UnrunnableFile = { name: string; reason: string };
+
+/**
+ * Reads every JSON file in every subfolder of `dir` (at any depth), parsed as relaxed
+ * Extended JSON; adding a suite needs no code change. Files directly in `dir` (such as the
+ * format's own JSON schema) are not tests.
+ */
+export function loadSpecFiles(dir: string = SPEC_DIR): { files: SpecFile[]; unrunnable: UnrunnableFile[] } {
   if (!existsSync(dir)) throw new SpecFolderMissingError(dir);
+  const names = (readdirSync(dir, { recursive: true }) as string[])
+    .filter((name) => name.endsWith(".json") && name.includes(sep))
+    .map((name) => name.split(sep).join("/"))
+    .sort();
+  if (names.length === 0) throw new SpecFolderMissingError(dir, "(no JSON file in any subfolder)");
   const files: SpecFile[] = [];
-  for (const suite of SUITES) {
-    const suiteDir = join(dir, suite);
-    if (!existsSync(suiteDir)) throw new SpecFolderMissingError(suiteDir);
-    const names = readdirSync(suiteDir).filter((name) => name.endsWith(".json")).sort();
-    if (names.length === 0) throw new SpecFolderMissingError(`${suiteDir}/*.json`);
-    for (const name of names) {
-      files.push(parseSpecFile(readFileSync(join(suiteDir, name), "utf8"), `${suite}/${name}`));
+  const unrunnable: UnrunnableFile[] = [];
+  for (const name of names) {
+    try {
+      files.push(parseSpecFile(readFileSync(join(dir, name), "utf8"), name));
+    } catch (error) {
+      unrunnable.push({ name, reason: error instanceof Error ? error.message : String(error) });
     }
   }
-  return files;
+  return { files, unrunnable };
 }
 
 /**
@@ -113,6 +124,9 @@ export function loadSpecFiles(dir: string = SPEC_DIR): SpecFile[] {
  */
 export function parseSpecFile(text: string, name: string): SpecFile {
   const relaxed = EJSON.parse(text, { relaxed: true }) as Omit<SpecFile, "name">;
+  if (typeof relaxed !== "object" || relaxed === null || typeof relaxed.schemaVersion !== "string" || !Array.isArray(relaxed.tests)) {
+    throw new Error("not a unified-format test file (it needs schemaVersion and tests)");
+  }
   const canonical = EJSON.parse(text, { relaxed: false }) as Omit<SpecFile, "name">;
   const tests = relaxed.tests.map((test, index) => {
     const outcome = canonical.tests[index]?.outcome;

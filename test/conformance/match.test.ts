@@ -1,3 +1,4 @@
+// Defends: the conformance runner's matcher follows the unified test format's "Evaluating Matches" rules.
 import { describe, expect, test } from "bun:test";
 import { Binary, Double, Int32, Long, ObjectId, Timestamp } from "bson";
 import { match, MatchSyntaxError, type MatchEntities } from "./match";

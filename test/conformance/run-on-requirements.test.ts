@@ -1,3 +1,4 @@
+// Defends: the conformance runner applies runOnRequirements exactly, so no test is run or skipped wrongly.
 import { describe, expect, test } from "bun:test";
 import { compareVersions, parseVersion, requirementsUnmet, type ServerInfo } from "./run-on-requirements";
 

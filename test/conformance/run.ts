@@ -1,10 +1,11 @@
 /**
- * Runs MongoDB's unified-format spec tests (change streams, CRUD) against MONGODB_URI, or
- * against the in-process emulator when it is unset. Usage: `bun test/conformance/run.ts [filter]`,
- * where filter is a substring of a file name or test description.
+ * Runs MongoDB's unified-format spec tests (every file in every subfolder of the spec folder,
+ * MONGODB_SPEC_DIR or ../shared/mongodb-spec) against MONGODB_URI, or against the in-process
+ * emulator when it is unset. Usage: `bun test/conformance/run.ts [filter]`, where filter is a
+ * substring of a file name or test description.
  */
 import { MongoClient } from "mongodb";
-import { isSchemaSupported, loadSpecFiles, SPEC_DIR, SUPPORTED_SCHEMA_VERSION, type SpecFile } from "./load-spec-files";
+import { isSchemaSupported, loadSpecFiles, SPEC_DIR, SUPPORTED_SCHEMA_VERSION, type SpecFile, type UnrunnableFile } from "./load-spec-files";
 import { printSummary, printTestLine } from "./report";
 import { readServerInfo, requirementsUnmet, type ServerInfo } from "./run-on-requirements";
 import { runTest, type RunEnvironment, type TestResult } from "./run-test";
@@ -54,8 +55,9 @@ async function runFile(file: SpecFile, filter: string | undefined, env: RunEnvir
 async function main(): Promise<number> {
   const filter = process.argv[2];
   let files: SpecFile[];
+  let unrunnable: UnrunnableFile[];
   try {
-    files = loadSpecFiles();
+    ({ files, unrunnable } = loadSpecFiles());
   } catch (error) {
     console.error(`✗ ${error instanceof Error ? error.message : String(error)}`);
     return 1;
@@ -71,7 +73,11 @@ async function main(): Promise<number> {
     console.log(`Spec tests: ${SPEC_DIR}`);
     console.log(`Server (${server.label}): ${info.version.join(".")} ${info.topology} at ${server.uri}\n`);
     const env: RunEnvironment = { uri: server.uri, server: info, internalClient, timeoutMs: TEST_TIMEOUT_MS };
-    const results: TestResult[] = [];
+    // A file that cannot be run counts as a failure: adding a suite must never look green by accident.
+    const results: TestResult[] = unrunnable
+      .filter((file) => !filter || file.name.includes(filter))
+      .map((file) => ({ file: file.name, description: "(the whole file)", status: "failed", reason: `cannot run this file: ${file.reason}` }));
+    results.forEach(printTestLine);
     for (const file of files) results.push(...(await runFile(file, filter, env)));
     // A mistyped filter must not look like a green run.
     if (results.length === 0) console.error(`✗ no test matches the filter "${filter}"`);
