@@ -22,15 +22,69 @@ const mongodbUri = v.pipe(
  * The README's configuration table mirrors this list.
  */
 const settings = {
-  port: { env: "PORT", flag: "port", fallback: "8080", schema: wholeNumber(0, 65535), help: "HTTP and WebSocket port (0 picks a free one)" },
-  host: { env: "HOST", flag: "host", fallback: "0.0.0.0", schema: v.pipe(v.string(), v.trim(), v.nonEmpty("must not be empty")), help: "interface to listen on" },
-  mongodbUri: { env: "MONGODB_URI", flag: "mongodb-uri", fallback: "mongodb://localhost:27017/social_network", schema: mongodbUri, help: "MongoDB replica set or sharded cluster; the database comes from the path" },
-  connectTimeoutMs: { env: "MONGODB_CONNECT_TIMEOUT_MS", flag: "connect-timeout-ms", fallback: "10000", schema: wholeNumber(100, 600_000), help: "how long startup and each request wait to reach MongoDB" },
-  historySize: { env: "FEED_HISTORY_SIZE", flag: "history-size", fallback: "10000", schema: wholeNumber(1, 1_000_000), help: "events kept in memory for reconnecting clients" },
-  historyTtlSeconds: { env: "FEED_HISTORY_TTL_SECONDS", flag: "history-ttl-seconds", fallback: "300", schema: wholeNumber(1, 86_400), help: "how long an event stays replayable" },
-  sendBufferLimit: { env: "WS_SEND_BUFFER_LIMIT", flag: "send-buffer-limit", fallback: "1048576", schema: wholeNumber(1024, 1 << 30), help: "bytes queued for one WebSocket before it is closed with 1013" },
-  idleTimeoutSeconds: { env: "WS_IDLE_TIMEOUT_SECONDS", flag: "idle-timeout-seconds", fallback: "60", schema: wholeNumber(5, 960), help: "a WebSocket silent this long (no pong) is dropped" },
-  logLevel: { env: "LOG_LEVEL", flag: "log-level", fallback: "info", schema: v.picklist(["debug", "info", "warn", "error"], "must be one of debug, info, warn, error"), help: "least severe log level printed" },
+  port: {
+    env: "PORT",
+    flag: "port",
+    fallback: "8080",
+    schema: wholeNumber(0, 65535),
+    help: "HTTP and WebSocket port (0 picks a free one)",
+  },
+  host: {
+    env: "HOST",
+    flag: "host",
+    fallback: "0.0.0.0",
+    schema: v.pipe(v.string(), v.trim(), v.nonEmpty("must not be empty")),
+    help: "interface to listen on",
+  },
+  mongodbUri: {
+    env: "MONGODB_URI",
+    flag: "mongodb-uri",
+    fallback: "mongodb://localhost:27017/social_network",
+    schema: mongodbUri,
+    help: "MongoDB replica set or sharded cluster; the database comes from the path",
+  },
+  connectTimeoutMs: {
+    env: "MONGODB_CONNECT_TIMEOUT_MS",
+    flag: "connect-timeout-ms",
+    fallback: "10000",
+    schema: wholeNumber(100, 600_000),
+    help: "how long startup and each request wait to reach MongoDB",
+  },
+  historySize: {
+    env: "FEED_HISTORY_SIZE",
+    flag: "history-size",
+    fallback: "10000",
+    schema: wholeNumber(1, 1_000_000),
+    help: "events kept in memory for reconnecting clients",
+  },
+  historyTtlSeconds: {
+    env: "FEED_HISTORY_TTL_SECONDS",
+    flag: "history-ttl-seconds",
+    fallback: "300",
+    schema: wholeNumber(1, 86_400),
+    help: "how long an event stays replayable",
+  },
+  sendBufferLimit: {
+    env: "WS_SEND_BUFFER_LIMIT",
+    flag: "send-buffer-limit",
+    fallback: "1048576",
+    schema: wholeNumber(1024, 1 << 30),
+    help: "bytes queued for one WebSocket before it is closed with 1013",
+  },
+  idleTimeoutSeconds: {
+    env: "WS_IDLE_TIMEOUT_SECONDS",
+    flag: "idle-timeout-seconds",
+    fallback: "60",
+    schema: wholeNumber(5, 960),
+    help: "a WebSocket silent this long (no pong) is dropped",
+  },
+  logLevel: {
+    env: "LOG_LEVEL",
+    flag: "log-level",
+    fallback: "info",
+    schema: v.picklist(["debug", "info", "warn", "error"], "must be one of debug, info, warn, error"),
+    help: "least severe log level printed",
+  },
 } as const;
 
 type Settings = typeof settings;
@@ -46,10 +100,7 @@ export class ConfigError extends Error {
   }
 }
 
-export type ConfigRequest =
-  | { kind: "run"; config: Config }
-  | { kind: "help"; text: string }
-  | { kind: "version" };
+export type ConfigRequest = { kind: "run"; config: Config } | { kind: "help"; text: string } | { kind: "version" };
 
 /** Reads the configuration once: CLI flags win over environment variables, which win over defaults. */
 export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[]): ConfigRequest {
@@ -72,9 +123,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
 }
 
 function readFlags(argv: readonly string[]) {
-  const options = Object.fromEntries(
-    Object.values(settings).map((setting) => [setting.flag, { type: "string" as const }]),
-  );
+  const options = Object.fromEntries(Object.values(settings).map((setting) => [setting.flag, { type: "string" as const }]));
   try {
     const { values } = parseArgs({
       args: [...argv],

@@ -5,10 +5,12 @@ const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 /** One JSON object per line, so people can read it and machines (and tests) can parse it. */
 export function createLogger(minimum: LogLevel, write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
-  const at = (level: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (rank[level] < rank[minimum]) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, errorReplacer)}\n`);
-  };
+  const at =
+    (level: LogLevel) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (rank[level] < rank[minimum]) return;
+      write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, errorReplacer)}\n`);
+    };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 

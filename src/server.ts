@@ -41,7 +41,13 @@ export async function startFeedServer({ config, client, log, observations, signa
   const topic = postsTopic(collection.collectionName);
   const history = new FeedHistory({ size: config.historySize, ttlMs: config.historyTtlSeconds * 1000 });
   const checkpoints = new CheckpointStore(db.collection<FeedStateDocument>("feed_state"), collection.collectionName, observations);
-  const sockets = new FeedSockets({ history, topic, sendBufferLimit: config.sendBufferLimit, idleTimeoutSeconds: config.idleTimeoutSeconds, observations });
+  const sockets = new FeedSockets({
+    history,
+    topic,
+    sendBufferLimit: config.sendBufferLimit,
+    idleTimeoutSeconds: config.idleTimeoutSeconds,
+    observations,
+  });
   const feed = new ChangeFeed({ collection, history, checkpoints, publisher: sockets, topic, observations });
 
   const stopFeed = new AbortController();

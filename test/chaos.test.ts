@@ -16,15 +16,45 @@ type Fault = { name: string; failPoint: NonNullable<FailPointCommand["configureF
  */
 const faults: Fault[] = [
   { name: "connection closed on getMore", failPoint: "failCommand", data: { failCommands: ["getMore"], closeConnection: true }, times: 1 },
-  { name: "resumable HostUnreachable on getMore", failPoint: "failCommand", data: { failCommands: ["getMore"], errorCode: 6, errorLabels: ["ResumableChangeStreamError"] }, times: 1 },
+  {
+    name: "resumable HostUnreachable on getMore",
+    failPoint: "failCommand",
+    data: { failCommands: ["getMore"], errorCode: 6, errorLabels: ["ResumableChangeStreamError"] },
+    times: 1,
+  },
   // ExceededTimeLimit, not a "node is shutting down" code: injecting those without a real state
   // change leaves the driver waiting for its next heartbeat (10 s) before it selects the server again.
   { name: "resumable error labelled by the server", failPoint: "failGetMoreAfterCursorCheckout", data: { errorCode: 262 }, times: 1 },
-  { name: "cursor killed (CursorNotFound) on getMore", failPoint: "failCommand", data: { failCommands: ["getMore"], errorCode: 43 }, times: 1 },
-  { name: "non-resumable error on getMore", failPoint: "failCommand", data: { failCommands: ["getMore"], errorCode: 2, errorLabels: [] }, times: 1 },
-  { name: "connection closed on the resume aggregate", failPoint: "failCommand", data: { failCommands: ["aggregate"], closeConnection: true }, times: 1 },
-  { name: "non-resumable error on the resume aggregate", failPoint: "failCommand", data: { failCommands: ["aggregate"], errorCode: 2, errorLabels: [] }, times: 1 },
-  { name: "getMore and its resumes all lose their connection", failPoint: "failCommand", data: { failCommands: ["getMore", "aggregate"], closeConnection: true }, times: 3 },
+  {
+    name: "cursor killed (CursorNotFound) on getMore",
+    failPoint: "failCommand",
+    data: { failCommands: ["getMore"], errorCode: 43 },
+    times: 1,
+  },
+  {
+    name: "non-resumable error on getMore",
+    failPoint: "failCommand",
+    data: { failCommands: ["getMore"], errorCode: 2, errorLabels: [] },
+    times: 1,
+  },
+  {
+    name: "connection closed on the resume aggregate",
+    failPoint: "failCommand",
+    data: { failCommands: ["aggregate"], closeConnection: true },
+    times: 1,
+  },
+  {
+    name: "non-resumable error on the resume aggregate",
+    failPoint: "failCommand",
+    data: { failCommands: ["aggregate"], errorCode: 2, errorLabels: [] },
+    times: 1,
+  },
+  {
+    name: "getMore and its resumes all lose their connection",
+    failPoint: "failCommand",
+    data: { failCommands: ["getMore", "aggregate"], closeConnection: true },
+    times: 3,
+  },
 ];
 
 /** A small seeded generator, so a failing run can be replayed with CHAOS_SEED. */

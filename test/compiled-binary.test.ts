@@ -28,7 +28,11 @@ afterAll(async () => {
 });
 
 test("the compiled executable starts from CLI flags, accepts a POST and broadcasts it", async () => {
-  await using server = ServerProcess.spawn({ MONGODB_URI: "" }, [binary], ["--port", "0", "--host", "127.0.0.1", "--mongodb-uri", mongo.uri(uniqueDatabase("binary"))]);
+  await using server = ServerProcess.spawn(
+    { MONGODB_URI: "" },
+    [binary],
+    ["--port", "0", "--host", "127.0.0.1", "--mongodb-uri", mongo.uri(uniqueDatabase("binary"))],
+  );
   const { http, ws } = await server.listening(30_000);
   const client = await FeedClient.connect(ws);
   const response = await postJson(http, { author: "binary", content: "one file" });

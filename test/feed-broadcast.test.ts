@@ -23,7 +23,9 @@ afterAll(async () => {
 async function settle(clients: FeedClient[]): Promise<string> {
   const response = await postJson(feed.http, { author: "marker", content: crypto.randomUUID() });
   const { id } = (await response.json()) as { id: string };
-  await Promise.all(clients.map((client) => client.until((frames) => frames.some((f) => f.type === "insert" && f.post.id === id), 15_000, "the marker")));
+  await Promise.all(
+    clients.map((client) => client.until((frames) => frames.some((f) => f.type === "insert" && f.post.id === id), 15_000, "the marker")),
+  );
   return id;
 }
 
@@ -80,7 +82,10 @@ test("posts inserted directly through the driver are broadcast the same way", as
 test("a document without the post shape is skipped, and the feed goes on", async () => {
   const client = await FeedClient.connect(feed.ws);
   await using driver = await connectDriver(uri);
-  await driver.db().collection("posts").insertMany([{ hello: "world" }, { author: 42, content: "x", createdAt: new Date() }]);
+  await driver
+    .db()
+    .collection("posts")
+    .insertMany([{ hello: "world" }, { author: 42, content: "x", createdAt: new Date() }]);
   const markerId = await settle([client]);
   expect(client.frames.map((frame) => frame.type === "insert" && frame.post.id)).toEqual([markerId]);
   client.close();

@@ -10,7 +10,14 @@ const position = "826A1B2C800000000702";
 const createdAt = new Date("2026-11-29T17:00:00.000Z");
 
 const insert = (fullDocument: Record<string, unknown>) =>
-  ({ _id: { _data: position }, operationType: "insert", clusterTime, documentKey: { _id: id }, fullDocument, ns: { db: "d", coll: "posts" } }) as unknown as PostsChange;
+  ({
+    _id: { _data: position },
+    operationType: "insert",
+    clusterTime,
+    documentKey: { _id: id },
+    fullDocument,
+    ns: { db: "d", coll: "posts" },
+  }) as unknown as PostsChange;
 
 describe("toFeedEvent", () => {
   test("turns an insert of a post into an insert event with its view, time and routing keys", () => {

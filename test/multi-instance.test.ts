@@ -31,7 +31,11 @@ test("a client moves from one instance to the other with since and loses nothing
   await using driver = await connectDriver(uri);
   const writer = new PostWriter(driver.db().collection("posts"), 400);
 
-  const hops = [{ after: 60, url: b.ws }, { after: 90, url: a.ws }, { after: 100, url: b.ws }];
+  const hops = [
+    { after: 60, url: b.ws },
+    { after: 90, url: a.ws },
+    { after: 100, url: b.ws },
+  ];
   const { received, committed } = await followWithReconnects(a.ws, hops, writer.done);
   expect(received).toEqual(committed);
 }, 60_000);

@@ -31,7 +31,12 @@ describe("POST /posts", () => {
     expect(response.status).toBe(201);
     expect(response.headers.get("content-type")).toStartWith("application/json");
     const post = (await response.json()) as Record<string, string>;
-    expect(post).toEqual({ id: expect.stringMatching(/^[0-9a-f]{24}$/), author: "Ada Lovelace", content: "Notes on the engine", createdAt: expect.any(String) });
+    expect(post).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{24}$/),
+      author: "Ada Lovelace",
+      content: "Notes on the engine",
+      createdAt: expect.any(String),
+    });
     expect(new Date(post.createdAt!).toISOString()).toBe(post.createdAt!);
     expect(response.headers.get("location")).toBe(`/posts/${post.id}`);
 
@@ -49,25 +54,110 @@ describe("POST /posts", () => {
   });
 
   const json = (body: unknown) => ({ body: JSON.stringify(body), type: "application/json" });
-  const badRequests: { name: string; body: string | Uint8Array | ReadableStream; type?: string; status: number; detail: RegExp; issues?: { path: string; message: RegExp }[] }[] = [
+  const badRequests: {
+    name: string;
+    body: string | Uint8Array | ReadableStream;
+    type?: string;
+    status: number;
+    detail: RegExp;
+    issues?: { path: string; message: RegExp }[];
+  }[] = [
     { name: "malformed JSON", body: '{"author": "a", ', type: "application/json", status: 400, detail: /not valid JSON/ },
     { name: "an empty body", body: "", type: "application/json", status: 400, detail: /empty/ },
-    { name: "invalid UTF-8", body: new Uint8Array([0x7b, 0x22, 0x61, 0xff, 0xfe, 0x22, 0x7d]), type: "application/json", status: 400, detail: /UTF-8/ },
-    { name: "a JSON array", ...json([{ author: "a", content: "b" }]), status: 400, detail: /not valid/, issues: [{ path: "", message: /JSON object/ }] },
+    {
+      name: "invalid UTF-8",
+      body: new Uint8Array([0x7b, 0x22, 0x61, 0xff, 0xfe, 0x22, 0x7d]),
+      type: "application/json",
+      status: 400,
+      detail: /UTF-8/,
+    },
+    {
+      name: "a JSON array",
+      ...json([{ author: "a", content: "b" }]),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "", message: /JSON object/ }],
+    },
     { name: "JSON null", ...json(null), status: 400, detail: /not valid/, issues: [{ path: "", message: /JSON object/ }] },
-    { name: "a missing author", ...json({ content: "b" }), status: 400, detail: /not valid/, issues: [{ path: "author", message: /^author is required$/ }] },
-    { name: "a missing content", ...json({ author: "a" }), status: 400, detail: /not valid/, issues: [{ path: "content", message: /^content is required$/ }] },
-    { name: "a number as author", ...json({ author: 7, content: "b" }), status: 400, detail: /not valid/, issues: [{ path: "author", message: /must be a string/ }] },
-    { name: "an object as content", ...json({ author: "a", content: { text: "b" } }), status: 400, detail: /not valid/, issues: [{ path: "content", message: /must be a string/ }] },
-    { name: "an empty author", ...json({ author: "", content: "b" }), status: 400, detail: /not valid/, issues: [{ path: "author", message: /must not be empty/ }] },
-    { name: "a whitespace-only content", ...json({ author: "a", content: " \n\t " }), status: 400, detail: /not valid/, issues: [{ path: "content", message: /must not be empty/ }] },
-    { name: "a 65-character author", ...json({ author: "a".repeat(65), content: "b" }), status: 400, detail: /not valid/, issues: [{ path: "author", message: /at most 64/ }] },
-    { name: "a 10,001-character content", ...json({ author: "a", content: "c".repeat(10_001) }), status: 400, detail: /not valid/, issues: [{ path: "content", message: /at most 10000/ }] },
-    { name: "an extra field", ...json({ author: "a", content: "b", admin: true }), status: 400, detail: /not valid/, issues: [{ path: "admin", message: /unknown field "admin"/ }] },
+    {
+      name: "a missing author",
+      ...json({ content: "b" }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "author", message: /^author is required$/ }],
+    },
+    {
+      name: "a missing content",
+      ...json({ author: "a" }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "content", message: /^content is required$/ }],
+    },
+    {
+      name: "a number as author",
+      ...json({ author: 7, content: "b" }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "author", message: /must be a string/ }],
+    },
+    {
+      name: "an object as content",
+      ...json({ author: "a", content: { text: "b" } }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "content", message: /must be a string/ }],
+    },
+    {
+      name: "an empty author",
+      ...json({ author: "", content: "b" }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "author", message: /must not be empty/ }],
+    },
+    {
+      name: "a whitespace-only content",
+      ...json({ author: "a", content: " \n\t " }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "content", message: /must not be empty/ }],
+    },
+    {
+      name: "a 65-character author",
+      ...json({ author: "a".repeat(65), content: "b" }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "author", message: /at most 64/ }],
+    },
+    {
+      name: "a 10,001-character content",
+      ...json({ author: "a", content: "c".repeat(10_001) }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "content", message: /at most 10000/ }],
+    },
+    {
+      name: "an extra field",
+      ...json({ author: "a", content: "b", admin: true }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "admin", message: /unknown field "admin"/ }],
+    },
     { name: "a body over 64 KiB", ...json({ author: "a", content: "c".repeat(70_000) }), status: 413, detail: /larger than 65536 bytes/ },
     { name: "no content type", body: '{"author":"a","content":"b"}', status: 415, detail: /application\/json, got none/ },
-    { name: "a text/plain content type", body: '{"author":"a","content":"b"}', type: "text/plain", status: 415, detail: /got "text\/plain"/ },
-    { name: "a form content type", body: "author=a&content=b", type: "application/x-www-form-urlencoded", status: 415, detail: /application\/json/ },
+    {
+      name: "a text/plain content type",
+      body: '{"author":"a","content":"b"}',
+      type: "text/plain",
+      status: 415,
+      detail: /got "text\/plain"/,
+    },
+    {
+      name: "a form content type",
+      body: "author=a&content=b",
+      type: "application/x-www-form-urlencoded",
+      status: 415,
+      detail: /application\/json/,
+    },
   ];
 
   for (const bad of badRequests) {
@@ -78,7 +168,12 @@ describe("POST /posts", () => {
       expect(response.status).toBe(bad.status);
       expect(response.headers.get("content-type")).toBe("application/problem+json");
       const problem = (await response.json()) as Record<string, unknown>;
-      expect(problem).toMatchObject({ type: "about:blank", title: expect.any(String), status: bad.status, detail: expect.stringMatching(bad.detail) });
+      expect(problem).toMatchObject({
+        type: "about:blank",
+        title: expect.any(String),
+        status: bad.status,
+        detail: expect.stringMatching(bad.detail),
+      });
       if (bad.issues) {
         expect(problem.issues).toEqual(bad.issues.map((issue) => ({ path: issue.path, message: expect.stringMatching(issue.message) })));
       }
@@ -108,7 +203,10 @@ describe("POST /posts", () => {
     const before = await posts.countDocuments();
     {
       // Both the write and the driver's one retry lose their connection.
-      await using _outage = await failPoint(driver, { mode: { times: 2 }, data: { failCommands: ["insert"], closeConnection: true, appName: "mongo-feed" } });
+      await using _outage = await failPoint(driver, {
+        mode: { times: 2 },
+        data: { failCommands: ["insert"], closeConnection: true, appName: "mongo-feed" },
+      });
       const response = await postJson(feed.http, { author: "a", content: "during an outage" });
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
@@ -153,9 +251,14 @@ describe("GET /posts", () => {
     const database = uniqueDatabase("list");
     await using listFeed = await startTestFeed(mongo.uri(database));
     const ids: string[] = [];
-    for (let n = 0; n < 5; n++) ids.push(((await (await postJson(listFeed.http, { author: "lister", content: `n${n}` })).json()) as { id: string }).id);
+    for (let n = 0; n < 5; n++)
+      ids.push(((await (await postJson(listFeed.http, { author: "lister", content: `n${n}` })).json()) as { id: string }).id);
 
-    const first = (await (await fetch(`${listFeed.http}/posts?limit=3`)).json()) as { posts: { id: string }[]; position: string; next: string };
+    const first = (await (await fetch(`${listFeed.http}/posts?limit=3`)).json()) as {
+      posts: { id: string }[];
+      position: string;
+      next: string;
+    };
     expect(first.posts.map((post) => post.id)).toEqual(ids.slice(2).reverse());
     expect(first.position).toMatch(/^82[0-9A-F]{16}$/);
     expect(first.next).toBe(`/posts?limit=3&before=${ids[2]}`);

@@ -24,14 +24,19 @@ describe("src/protocol", () => {
 describe("schemas as JSON Schema", () => {
   // The routes only hold their dependencies in closures; the table itself is plain data.
   const unused = {} as never;
-  const routes = [feedUpgradeRoute({ feed: unused, waitMs: 0 }), ...postsRoutes({ posts: unused, feed: unused, waitMs: 0 }), ...healthRoutes({ feed: unused, history: unused, connections: () => 0 })];
+  const routes = [
+    feedUpgradeRoute({ feed: unused, waitMs: 0 }),
+    ...postsRoutes({ posts: unused, feed: unused, waitMs: 0 }),
+    ...healthRoutes({ feed: unused, history: unused, connections: () => 0 }),
+  ];
   // `trim` changes no JSON type; the lengths after it are what the schema documents.
   const convert = (schema: AnySchema, typeMode: "input" | "output") =>
     toJsonSchema(schema, { target: "draft-2020-12", typeMode, errorMode: "throw", ignoreActions: ["trim"] });
 
   for (const route of routes) {
     test(`${route.method} ${route.path}: every request and response schema converts`, () => {
-      for (const schema of [route.params, route.query, route.body]) if (schema) expect(convert(schema, "input")).toMatchObject({ type: "object" });
+      for (const schema of [route.params, route.query, route.body])
+        if (schema) expect(convert(schema, "input")).toMatchObject({ type: "object" });
       for (const response of Object.values(route.responses)) {
         if (typeof response !== "string" && response.schema) expect(convert(response.schema, "output")).toMatchObject({ type: "object" });
       }

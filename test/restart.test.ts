@@ -8,7 +8,10 @@ import { connectDriver } from "./support/test-feed.ts";
 
 const mongo = useMongoTarget();
 
-for (const [signal, closeCode] of [["SIGTERM", 1001], ["SIGKILL", 1006]] as const) {
+for (const [signal, closeCode] of [
+  ["SIGTERM", 1001],
+  ["SIGKILL", 1006],
+] as const) {
   test(`a server restarted after ${signal} while posts are written loses and duplicates nothing`, async () => {
     const uri = mongo.uri(uniqueDatabase(`restart_${signal.toLowerCase()}`));
     await using driver = await connectDriver(uri);

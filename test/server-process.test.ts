@@ -24,7 +24,10 @@ afterAll(async () => {
 
 /** Holds the server's next insert inside MongoDB for `ms`, the way a slow primary would. */
 function blockNextInsert(ms: number): Promise<AsyncDisposable> {
-  return failPoint(driver, { mode: { times: 1 }, data: { failCommands: ["insert"], blockConnection: true, blockTimeMS: ms, appName: "mongo-feed" } });
+  return failPoint(driver, {
+    mode: { times: 1 },
+    data: { failCommands: ["insert"], blockConnection: true, blockTimeMS: ms, appName: "mongo-feed" },
+  });
 }
 
 describe("shutdown", () => {
@@ -93,7 +96,10 @@ describe("startup", () => {
 
   test("an unreachable MongoDB stops startup within the timeout, saying what was tried and what to do", async () => {
     const port = await closedPort();
-    await using server = ServerProcess.spawn({ MONGODB_URI: `mongodb://feed:s3cret@127.0.0.1:${port}/social_network`, MONGODB_CONNECT_TIMEOUT_MS: "500" });
+    await using server = ServerProcess.spawn({
+      MONGODB_URI: `mongodb://feed:s3cret@127.0.0.1:${port}/social_network`,
+      MONGODB_CONNECT_TIMEOUT_MS: "500",
+    });
     const started = performance.now();
     expect(await server.exited).toBe(1);
     expect(performance.now() - started).toBeLessThan(10_000);
@@ -117,7 +123,12 @@ describe("startup", () => {
   test("a bad configuration stops startup naming every problem, before anything listens", async () => {
     await using server = ServerProcess.spawn({ MONGODB_URI: "postgres://nope", PORT: "http", FEED_HISTORY_SIZE: "0", LOG_LEVEL: "chatty" });
     expect(await server.exited).toBe(2);
-    for (const name of ["MONGODB_URI (--mongodb-uri)", "PORT (--port) must be a whole number", "FEED_HISTORY_SIZE (--history-size) must be at least 1", "LOG_LEVEL (--log-level)"]) {
+    for (const name of [
+      "MONGODB_URI (--mongodb-uri)",
+      "PORT (--port) must be a whole number",
+      "FEED_HISTORY_SIZE (--history-size) must be at least 1",
+      "LOG_LEVEL (--log-level)",
+    ]) {
       expect(server.stderr).toContain(name);
     }
     expect(server.logs).toEqual([]);
@@ -134,12 +145,24 @@ describe("startup", () => {
     await using server = ServerProcess.spawn({}, ["bun", "src/index.ts"], ["--help"]);
     expect(await server.exited).toBe(0);
     const help = server.logs.map((line) => line.msg).join("\n");
-    for (const text of ["--port", "PORT", "--mongodb-uri", "MONGODB_URI", "mongodb://localhost:27017/social_network", "--send-buffer-limit"]) expect(help).toContain(text);
+    for (const text of [
+      "--port",
+      "PORT",
+      "--mongodb-uri",
+      "MONGODB_URI",
+      "mongodb://localhost:27017/social_network",
+      "--send-buffer-limit",
+    ])
+      expect(help).toContain(text);
   });
 
   test("CLI flags override environment variables", async () => {
     const database = uniqueDatabase("flags");
-    await using server = ServerProcess.spawn({ MONGODB_URI: "mongodb://127.0.0.1:1/wrong", LOG_LEVEL: "error" }, ["bun", "src/index.ts"], ["--mongodb-uri", mongo.uri(database), "--log-level", "info"]);
+    await using server = ServerProcess.spawn(
+      { MONGODB_URI: "mongodb://127.0.0.1:1/wrong", LOG_LEVEL: "error" },
+      ["bun", "src/index.ts"],
+      ["--mongodb-uri", mongo.uri(database), "--log-level", "info"],
+    );
     const listening = await server.waitForEvent("listening");
     expect(listening.database).toBe(database);
     server.kill("SIGTERM");

@@ -40,7 +40,11 @@ test("a stalled client is closed with 1013 while 20 healthy clients receive ever
     const content = "x".repeat(8_000);
     const ids: string[] = [];
     for (let batch = 0; batch < 20; batch++) {
-      const documents = Array.from({ length: 100 }, (_, n) => ({ author: "bulk", content: `${batch}.${n} ${content}`, createdAt: new Date() }));
+      const documents = Array.from({ length: 100 }, (_, n) => ({
+        author: "bulk",
+        content: `${batch}.${n} ${content}`,
+        createdAt: new Date(),
+      }));
       const { insertedIds } = await posts.insertMany(documents);
       ids.push(...Object.values(insertedIds).map((id) => id.toHexString()));
     }
@@ -50,7 +54,9 @@ test("a stalled client is closed with 1013 while 20 healthy clients receive ever
     const closedLine = await server.waitForEvent("slow-client-closed", undefined, 20_000);
     expect(Number(closedLine.limit)).toBe(256 * 1024);
     const resident = await server.residentBytes();
-    console.log(`server resident memory with a stalled client: ${(resident / 1024 / 1024).toFixed(0)} MiB (bound ${SERVER_MEMORY_BOUND / 1024 / 1024} MiB)`);
+    console.log(
+      `server resident memory with a stalled client: ${(resident / 1024 / 1024).toFixed(0)} MiB (bound ${SERVER_MEMORY_BOUND / 1024 / 1024} MiB)`,
+    );
     expect(resident).toBeLessThan(SERVER_MEMORY_BOUND);
   } finally {
     process.kill(stalled.pid, "SIGCONT");

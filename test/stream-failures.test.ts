@@ -14,7 +14,12 @@ async function holdStreamDown(uri: string, feed: TestFeed): Promise<AsyncDisposa
   const down = feed.observed.next("stream-down");
   await using stack = new AsyncDisposableStack();
   const driver = stack.use(await connectDriver(uri));
-  stack.use(await failPoint(driver, { mode: "alwaysOn", data: { failCommands: ["getMore", "aggregate"], closeConnection: true, appName: "mongo-feed" } }));
+  stack.use(
+    await failPoint(driver, {
+      mode: "alwaysOn",
+      data: { failCommands: ["getMore", "aggregate"], closeConnection: true, appName: "mongo-feed" },
+    }),
+  );
   await down;
   return stack.move(); // disposed in reverse: the fail point goes off, then the driver closes
 }
@@ -35,7 +40,10 @@ test("readiness answers 503 while the change stream is down, and the posts writt
     expect(ready.headers.get("retry-after")).toBe("1");
     expect(await ready.json()).toMatchObject({ status: 503, detail: expect.stringMatching(/^The change stream is down: /) });
     // Writes go on while the stream is down (the feed's reads fail, the writes do not).
-    const { insertedIds } = await driver.db().collection("posts").insertMany([1, 2, 3].map((n) => ({ author: "w", content: `while down ${n}`, createdAt: new Date() })));
+    const { insertedIds } = await driver
+      .db()
+      .collection("posts")
+      .insertMany([1, 2, 3].map((n) => ({ author: "w", content: `while down ${n}`, createdAt: new Date() })));
     return { ids: Object.values(insertedIds).map((id) => id.toHexString()), established: nextEstablished(feed) };
   })();
   await recovered.established;
@@ -103,7 +111,10 @@ test("while getMore keeps failing, restarts back off exponentially instead of ha
   await using driver = await connectDriver(uri);
   const restarts = () => feed.observed.of("stream-down");
   const recovered = await (async () => {
-    await using _failing = await failPoint(driver, { mode: "alwaysOn", data: { failCommands: ["getMore"], errorCode: 2, errorLabels: [], appName: "mongo-feed" } });
+    await using _failing = await failPoint(driver, {
+      mode: "alwaysOn",
+      data: { failCommands: ["getMore"], errorCode: 2, errorLabels: [], appName: "mongo-feed" },
+    });
     await feed.observed.waitFor("stream-down", () => restarts().length >= 4, 20_000);
     return nextEstablished(feed);
   })();

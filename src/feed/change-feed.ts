@@ -24,7 +24,9 @@ export type ChangeFeedOptions = {
 };
 
 // Resuming cannot close these gaps: the events in between are gone or the token is unusable.
-const UNRECOVERABLE_GAP_CODES = new Set([286 /* ChangeStreamHistoryLost */, 280 /* ChangeStreamFatalError */, 260 /* InvalidResumeToken */]);
+const UNRECOVERABLE_GAP_CODES = new Set([
+  286 /* ChangeStreamHistoryLost */, 280 /* ChangeStreamFatalError */, 260 /* InvalidResumeToken */,
+]);
 
 type Stream = ChangeStream<StoredPost, PostsChange>;
 type Waiter = { time: bigint; resolve: (reached: boolean) => void };

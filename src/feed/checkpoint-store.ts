@@ -44,11 +44,7 @@ export class CheckpointStore {
       const checkpoint = this.#pending;
       this.#pending = undefined;
       try {
-        await this.collection.updateOne(
-          { _id: this.feedName },
-          { $set: { ...checkpoint, updatedAt: new Date() } },
-          { upsert: true },
-        );
+        await this.collection.updateOne({ _id: this.feedName }, { $set: { ...checkpoint, updatedAt: new Date() } }, { upsert: true });
       } catch (error) {
         this.#pending ??= checkpoint; // keep it for the next save or flush
         this.observations.emit({ type: "checkpoint-failed", error });

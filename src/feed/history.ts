@@ -3,7 +3,13 @@ import type { FeedEvent, RoutingKeys } from "./feed-event.ts";
 import { clusterTimeOf, isSnapshotPosition, wallClockMsOf } from "./position.ts";
 
 /** One delivered event: its encoded frame, and its kind and routing keys, so a replay can be filtered. */
-export type HistoryEntry = { position: Position; time: bigint; kind: Extract<FeedEvent, { keys: RoutingKeys }>["kind"]; keys: RoutingKeys; frame: string };
+export type HistoryEntry = {
+  position: Position;
+  time: bigint;
+  kind: Extract<FeedEvent, { keys: RoutingKeys }>["kind"];
+  keys: RoutingKeys;
+  frame: string;
+};
 
 /** The point the history starts after: every event after it and up to now is kept. */
 export type HistoryFloor = { position: Position; time: bigint };

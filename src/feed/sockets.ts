@@ -101,7 +101,11 @@ export class FeedSockets implements Publisher {
   }
 
   #closeSlow(ws: FeedSocket): void {
-    this.options.observations.emit({ type: "slow-client-closed", bufferedBytes: ws.getBufferedAmount(), limit: this.options.sendBufferLimit });
+    this.options.observations.emit({
+      type: "slow-client-closed",
+      bufferedBytes: ws.getBufferedAmount(),
+      limit: this.options.sendBufferLimit,
+    });
     this.#open.delete(ws);
     ws.unsubscribe(this.options.topic);
     // Bun queues the close frame after the buffered data, so the client reads everything, then 1013.

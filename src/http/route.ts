@@ -41,8 +41,10 @@ export type RouteSpec<P = unknown, Q = unknown, B = unknown> = {
 export type Route = RouteSpec<AnySchema | undefined, AnySchema | undefined, AnySchema | undefined>;
 
 /** Checks a route against its schemas' types, then erases them for the table. */
-export function defineRoute<P extends AnySchema | undefined = undefined, Q extends AnySchema | undefined = undefined, B extends AnySchema | undefined = undefined>(
-  route: RouteSpec<P, Q, B>,
-): Route {
+export function defineRoute<
+  P extends AnySchema | undefined = undefined,
+  Q extends AnySchema | undefined = undefined,
+  B extends AnySchema | undefined = undefined,
+>(route: RouteSpec<P, Q, B>): Route {
   return route as unknown as Route;
 }

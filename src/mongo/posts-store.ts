@@ -5,7 +5,7 @@ import { timestampToBigInt } from "./cluster-time.ts";
 import { postViewOf, toPostView, type StoredPost } from "./stored-post.ts";
 
 /** A page of the newest posts and the cluster time of the snapshot it was read at. */
-export type PostsPage = { posts: PostView[]; time: bigint; /** as many documents as asked for: there may be more */ full: boolean };
+export type PostsPage = { posts: PostView[]; time: bigint /** as many documents as asked for: there may be more */; full: boolean };
 
 /** The posts collection, as the HTTP API reads and writes it. */
 export class PostsStore {

@@ -3,14 +3,20 @@
  * reconnect (with `since`). The README's close-code table mirrors this one.
  */
 export const CloseCodes = {
-  goingAway: { code: 1001, reason: "server shutting down", reconnect: true, meaning: "the server is shutting down: reconnect (to another instance) with since" },
+  goingAway: {
+    code: 1001,
+    reason: "server shutting down",
+    reconnect: true,
+    meaning: "the server is shutting down: reconnect (to another instance) with since",
+  },
   // Sent by Bun itself (maxPayloadLength), with its own reason.
   messageTooBig: { code: 1009, reconnect: false, meaning: "the client sent a frame over 4 KiB" },
   tryAgainLater: {
     code: 1013,
     reason: "send buffer limit exceeded; reconnect with since",
     reconnect: true,
-    meaning: "the client fell behind by more than WS_SEND_BUFFER_LIMIT: everything queued before the close was delivered; reconnect with since",
+    meaning:
+      "the client fell behind by more than WS_SEND_BUFFER_LIMIT: everything queued before the close was delivered; reconnect with since",
   },
 } as const satisfies Record<string, { code: number; reason?: string; reconnect: boolean; meaning: string }>;
 

@@ -20,7 +20,10 @@ const bodyKeyMessage = (issue: v.BaseIssue<unknown>) => {
 const unknownQueryParameter = (issue: v.BaseIssue<unknown>) => `unknown query parameter ${JSON.stringify(issue.path?.at(-1)?.key)}`;
 
 /** The body of POST /posts. Unknown keys are refused so typos are not silently dropped. */
-export const NewPostSchema = v.pipe(v.strictObject({ author: text("author", 64), content: text("content", 10_000) }, bodyKeyMessage), v.title("post"));
+export const NewPostSchema = v.pipe(
+  v.strictObject({ author: text("author", 64), content: text("content", 10_000) }, bodyKeyMessage),
+  v.title("post"),
+);
 export type NewPost = v.InferOutput<typeof NewPostSchema>;
 
 /** The query of GET /posts: a page of the newest posts. */

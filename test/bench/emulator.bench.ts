@@ -200,14 +200,20 @@ try {
   latencies.sort((a, b) => a - b);
 
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-  console.log(`emulator bench (${values["in-process"] ? "in-process" : "separate process"}, ${concurrency} in flight, ${seconds}s per run)`);
+  console.log(
+    `emulator bench (${values["in-process"] ? "in-process" : "separate process"}, ${concurrency} in flight, ${seconds}s per run)`,
+  );
   console.log(`  baseline ping:           ${fmt(pingsPerSecond)} round trips/s`);
   console.log(`  insertOne + 1 stream:    ${fmt(insertsPerSecond)} inserts/s  (${(insertsPerSecond / pingsPerSecond).toFixed(2)}x ping)`);
   console.log(`  change events received:  ${fmt(received)} (every insert's event arrived)`);
   if (emulatorMicrosPerInsert !== undefined) {
-    console.log(`  emulator CPU per insert: ${emulatorMicrosPerInsert.toFixed(1)} µs (incl. its change event) → ~${fmt(1e6 / emulatorMicrosPerInsert)} inserts/s per core`);
+    console.log(
+      `  emulator CPU per insert: ${emulatorMicrosPerInsert.toFixed(1)} µs (incl. its change event) → ~${fmt(1e6 / emulatorMicrosPerInsert)} inserts/s per core`,
+    );
   }
-  console.log(`  raw OP_MSG inserts:      ${fmt(rawPerSecond)} inserts/s (8 sockets × 16 pipelined, stream open; ${(rawPerSecond / pingsPerSecond).toFixed(2)}x driver ping)`);
+  console.log(
+    `  raw OP_MSG inserts:      ${fmt(rawPerSecond)} inserts/s (8 sockets × 16 pipelined, stream open; ${(rawPerSecond / pingsPerSecond).toFixed(2)}x driver ping)`,
+  );
   console.log(
     `  ack → event latency:     p50 ${percentile(latencies, 50).toFixed(3)} ms, p99 ${percentile(latencies, 99).toFixed(3)} ms (${samples} samples)`,
   );

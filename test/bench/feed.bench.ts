@@ -13,7 +13,10 @@ const DEADLINE = AbortSignal.timeout(180_000);
 type Figures = { acceptedPerSecond: number; deliveredPerSecond: number; latencyP50: number; latencyP99: number };
 
 async function startEmulatorProcess(): Promise<{ uri: string; stop(): Promise<void> }> {
-  const child = Bun.spawn(["bun", "test/support/mongo-emulator/main.ts", "--port", "0"], { cwd: new URL("../../", import.meta.url).pathname, stdout: "pipe" });
+  const child = Bun.spawn(["bun", "test/support/mongo-emulator/main.ts", "--port", "0"], {
+    cwd: new URL("../../", import.meta.url).pathname,
+    stdout: "pipe",
+  });
   const reader = child.stdout.getReader();
   let text = "";
   while (!/mongodb:\/\/\S+/.test(text)) {
@@ -29,17 +32,20 @@ async function measure(server: ServerProcess): Promise<Figures> {
   const { http, ws } = await server.listening(30_000);
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => FeedClient.connect(ws)));
   const body = (n: number) => JSON.stringify({ author: "bench", content: `post ${n} ${"x".repeat(200)}` });
-  const post = (n: number) => fetch(`${http}/posts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: body(n), signal: DEADLINE });
+  const post = (n: number) =>
+    fetch(`${http}/posts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: body(n), signal: DEADLINE });
 
   // Throughput: POSTS requests with IN_FLIGHT at a time; delivered = every client has every frame.
   const started = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < POSTS) {
-      const response = await post(next++);
-      if (response.status !== 201) throw new Error(`POST answered ${response.status}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < POSTS) {
+        const response = await post(next++);
+        if (response.status !== 201) throw new Error(`POST answered ${response.status}`);
+      }
+    }),
+  );
   const accepted = performance.now();
   await Promise.all(clients.map((client) => client.untilInserts(POSTS, 120_000)));
   const delivered = performance.now();
@@ -77,7 +83,9 @@ try {
   await feedServer.exited;
 
   const row = (name: string, unit: string, ours: number, base: number) =>
-    console.log(`${name.padEnd(34)} ${ours.toFixed(1).padStart(10)} ${unit.padEnd(9)} baseline ${base.toFixed(1).padStart(10)}   ratio ${(ours / base).toFixed(2)}`);
+    console.log(
+      `${name.padEnd(34)} ${ours.toFixed(1).padStart(10)} ${unit.padEnd(9)} baseline ${base.toFixed(1).padStart(10)}   ratio ${(ours / base).toFixed(2)}`,
+    );
   console.log(`feed server vs. a bare Bun publish server, ${CLIENTS} WebSocket clients, ${POSTS} posts (${IN_FLIGHT} in flight)`);
   row("POSTs accepted", "/s", feed.acceptedPerSecond, baseline.acceptedPerSecond);
   row("frames delivered (all clients)", "/s", feed.deliveredPerSecond, baseline.deliveredPerSecond);

@@ -86,7 +86,15 @@ export interface EntityEnvironment {
   server: ServerInfo;
 }
 
-const CLIENT_FIELDS = new Set(["id", "uriOptions", "useMultipleMongoses", "observeEvents", "ignoreCommandMonitoringEvents", "serverApi", "observeSensitiveCommands"]);
+const CLIENT_FIELDS = new Set([
+  "id",
+  "uriOptions",
+  "useMultipleMongoses",
+  "observeEvents",
+  "ignoreCommandMonitoringEvents",
+  "serverApi",
+  "observeSensitiveCommands",
+]);
 
 /** Creates the entities of `createEntities`, in order, into `entities`. */
 export function createEntities(definitions: Document[], entities: EntityMap, env: EntityEnvironment): void {

@@ -43,7 +43,9 @@ describe("checkExpectedEvents", () => {
 
   test("reports the event and path that differ", () => {
     const expected = { client: "c", events: [{ commandStartedEvent: { command: { cursor: { batchSize: 1 } } } }] };
-    expect(checkExpectedEvents(expected, [aggregate], noEntities)).toContain("event #0: commandStartedEvent (aggregate) command.cursor.batchSize");
+    expect(checkExpectedEvents(expected, [aggregate], noEntities)).toContain(
+      "event #0: commandStartedEvent (aggregate) command.cursor.batchSize",
+    );
   });
 
   test("distinguishes started from succeeded events", () => {
@@ -67,7 +69,10 @@ describe("CommandEventLog", () => {
 
   test("drops only the configureFailPoint sent by a failPoint operation, with its reply", () => {
     const { client, emit } = fakeClient();
-    const log = new CommandEventLog(client, { observeEvents: ["commandStartedEvent", "commandSucceededEvent"], ignoreCommandMonitoringEvents: [] });
+    const log = new CommandEventLog(client, {
+      observeEvents: ["commandStartedEvent", "commandSucceededEvent"],
+      ignoreCommandMonitoringEvents: [],
+    });
     log.ignoreNextFailPointCommand();
     emit("commandStarted", "configureFailPoint", 1);
     emit("commandSucceeded", "configureFailPoint", 1);

@@ -1,10 +1,4 @@
-import type {
-  CommandFailedEvent,
-  CommandStartedEvent,
-  CommandSucceededEvent,
-  MongoClient,
-  ObjectId,
-} from "mongodb";
+import type { CommandFailedEvent, CommandStartedEvent, CommandSucceededEvent, MongoClient, ObjectId } from "mongodb";
 import { describe as show, isDocument, type Document } from "./bson-values";
 import { match, type MatchEntities } from "./match";
 import type { ExpectedEventsForClient } from "./load-spec-files";

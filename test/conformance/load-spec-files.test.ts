@@ -8,7 +8,8 @@ import { loadSpecFiles, SpecFolderMissingError } from "./load-spec-files";
 const dir = mkdtempSync(join(tmpdir(), "spec-dir-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const unified = (description: string) => JSON.stringify({ description, schemaVersion: "1.0", tests: [{ description: "t", operations: [] }] });
+const unified = (description: string) =>
+  JSON.stringify({ description, schemaVersion: "1.0", tests: [{ description: "t", operations: [] }] });
 
 test("reads every subfolder at any depth, ignores the top level, and lists files it cannot run", () => {
   mkdirSync(join(dir, "crud"));

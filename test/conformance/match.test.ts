@@ -41,7 +41,16 @@ describe("match", () => {
 
   test("treats the documents of an iterable result as root documents", () => {
     const options = { root: true, elementsAreRoot: true };
-    expect(match([{ x: 1 }, { x: 2 }], [{ x: 1, y: 1 }, { x: 2, y: 2 }], options)).toBeNull();
+    expect(
+      match(
+        [{ x: 1 }, { x: 2 }],
+        [
+          { x: 1, y: 1 },
+          { x: 2, y: 2 },
+        ],
+        options,
+      ),
+    ).toBeNull();
     expect(match([{ x: 1 }], [{ x: 1 }, { x: 2 }], options)).not.toBeNull();
   });
 
@@ -100,8 +109,12 @@ describe("match", () => {
       sessionLsid: () => lsid,
     };
     expect(match({ _id: { $$matchesEntity: "id0" } }, { _id: 42 }, { root: true, entities })).toBeNull();
-    expect(match({ lsid: { $$sessionLsid: "s0" } }, { lsid: { id: new Binary(new Uint8Array(16).fill(7), 4) } }, { root: true, entities })).toBeNull();
-    expect(match({ lsid: { $$sessionLsid: "s0" } }, { lsid: { id: new Binary(new Uint8Array(16), 4) } }, { root: true, entities })).not.toBeNull();
+    expect(
+      match({ lsid: { $$sessionLsid: "s0" } }, { lsid: { id: new Binary(new Uint8Array(16).fill(7), 4) } }, { root: true, entities }),
+    ).toBeNull();
+    expect(
+      match({ lsid: { $$sessionLsid: "s0" } }, { lsid: { id: new Binary(new Uint8Array(16), 4) } }, { root: true, entities }),
+    ).not.toBeNull();
   });
 
   test("$$matchAsDocument parses Extended JSON and $$matchAsRoot allows extra fields", () => {

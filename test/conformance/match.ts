@@ -92,7 +92,10 @@ class Matcher {
         if (typeof operator.arg !== "boolean") throw new MatchSyntaxError(`${keyPath}: $$exists needs a boolean`);
         const exists = actualValue !== undefined;
         if (exists !== operator.arg) {
-          return fail(keyPath, operator.arg ? "expected field to exist, it is unset" : `expected field to be unset, got ${describe(actualValue)}`);
+          return fail(
+            keyPath,
+            operator.arg ? "expected field to exist, it is unset" : `expected field to be unset, got ${describe(actualValue)}`,
+          );
         }
         continue;
       }
@@ -102,7 +105,9 @@ class Matcher {
       if (mismatch) return mismatch;
     }
     if (!root) {
-      const extra = documentEntries(actual).map(([key]) => key).filter((key) => !Object.hasOwn(expected, key));
+      const extra = documentEntries(actual)
+        .map(([key]) => key)
+        .filter((key) => !Object.hasOwn(expected, key));
       if (extra.length > 0) {
         return fail(path, `unexpected extra field(s) ${extra.join(", ")} in nested document ${describe(actual)}`);
       }
@@ -137,7 +142,9 @@ class Matcher {
     switch (name) {
       case "$$exists":
         if (typeof arg !== "boolean") throw new MatchSyntaxError(`${path}: $$exists needs a boolean`);
-        return (actual !== undefined) === arg ? null : fail(path, arg ? "expected a value, it is unset" : `expected no value, got ${describe(actual)}`);
+        return (actual !== undefined) === arg
+          ? null
+          : fail(path, arg ? "expected a value, it is unset" : `expected no value, got ${describe(actual)}`);
       case "$$unsetOrMatches":
         return actual === undefined ? null : this.value(arg, actual, path, root);
       case "$$type": {
@@ -151,13 +158,17 @@ class Matcher {
         return this.value(this.requireEntities(path).bsonEntity(String(arg)), actual, path, root);
       case "$$sessionLsid": {
         const lsid = this.requireEntities(path).sessionLsid(String(arg));
-        return sameScalar(lsid, actual) ? null : fail(path, `expected lsid of session ${String(arg)} ${describe(lsid)}, got ${describe(actual)}`);
+        return sameScalar(lsid, actual)
+          ? null
+          : fail(path, `expected lsid of session ${String(arg)} ${describe(lsid)}, got ${describe(actual)}`);
       }
       case "$$lte": {
         const limit = numericValue(arg);
         const value = numericValue(actual);
         if (limit === undefined) throw new MatchSyntaxError(`${path}: $$lte needs a number`);
-        return value !== undefined && compareNumbers(value, limit) <= 0 ? null : fail(path, `expected a number <= ${describe(arg)}, got ${describe(actual)}`);
+        return value !== undefined && compareNumbers(value, limit) <= 0
+          ? null
+          : fail(path, `expected a number <= ${describe(arg)}, got ${describe(actual)}`);
       }
       case "$$matchAsDocument": {
         if (typeof actual !== "string") return fail(path, `expected an Extended JSON string, got ${describe(actual)}`);

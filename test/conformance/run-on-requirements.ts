@@ -118,10 +118,7 @@ function topologyMatches(wanted: string, actual: Topology): boolean {
 }
 
 /** Null when any requirement is met (or none are given); otherwise the reasons all failed. */
-export async function requirementsUnmet(
-  requirements: RunOnRequirement[] | undefined,
-  server: ServerInfo,
-): Promise<string | null> {
+export async function requirementsUnmet(requirements: RunOnRequirement[] | undefined, server: ServerInfo): Promise<string | null> {
   if (!requirements || requirements.length === 0) return null;
   const reasons: string[] = [];
   for (const requirement of requirements) {

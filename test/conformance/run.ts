@@ -5,7 +5,14 @@
  * substring of a file name or test description.
  */
 import { MongoClient } from "mongodb";
-import { isSchemaSupported, loadSpecFiles, SPEC_DIR, SUPPORTED_SCHEMA_VERSION, type SpecFile, type UnrunnableFile } from "./load-spec-files";
+import {
+  isSchemaSupported,
+  loadSpecFiles,
+  SPEC_DIR,
+  SUPPORTED_SCHEMA_VERSION,
+  type SpecFile,
+  type UnrunnableFile,
+} from "./load-spec-files";
 import { printSummary, printTestLine } from "./report";
 import { readServerInfo, requirementsUnmet, type ServerInfo } from "./run-on-requirements";
 import { runTest, type RunEnvironment, type TestResult } from "./run-test";
@@ -76,7 +83,12 @@ async function main(): Promise<number> {
     // A file that cannot be run counts as a failure: adding a suite must never look green by accident.
     const results: TestResult[] = unrunnable
       .filter((file) => !filter || file.name.includes(filter))
-      .map((file) => ({ file: file.name, description: "(the whole file)", status: "failed", reason: `cannot run this file: ${file.reason}` }));
+      .map((file) => ({
+        file: file.name,
+        description: "(the whole file)",
+        status: "failed",
+        reason: `cannot run this file: ${file.reason}`,
+      }));
     results.forEach(printTestLine);
     for (const file of files) results.push(...(await runFile(file, filter, env)));
     // A mistyped filter must not look like a green run.

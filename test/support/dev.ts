@@ -22,7 +22,9 @@ createInterface({ input: server.stdout! }).on("line", (line) => {
     const entry = JSON.parse(line) as { event?: string; http?: string; websocket?: string };
     if (entry.event === "listening") {
       const local = (address = "") => address.replace("//0.0.0.0:", "//localhost:");
-      console.log(`Feed server: ${local(entry.http)}  (WebSocket ${local(entry.websocket)}), backed by the emulator above. Ctrl-C stops both.`);
+      console.log(
+        `Feed server: ${local(entry.http)}  (WebSocket ${local(entry.websocket)}), backed by the emulator above. Ctrl-C stops both.`,
+      );
     }
   } catch {
     // not a log line; printed as is

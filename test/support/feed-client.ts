@@ -50,10 +50,14 @@ export class FeedClient {
   until(condition: (frames: FeedFrame[]) => boolean, timeoutMs = 15_000, what = "frames"): Promise<void> {
     if (condition(this.frames)) return Promise.resolve();
     const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.frames.length} frames`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.frames.length} frames`)),
+      timeoutMs,
+    );
     const check = () => {
       if (condition(this.frames)) finish();
-      else if (this.socket.readyState === WebSocket.CLOSED) finish(new Error(`socket closed while waiting for ${what}; got ${this.frames.length} frames`));
+      else if (this.socket.readyState === WebSocket.CLOSED)
+        finish(new Error(`socket closed while waiting for ${what}; got ${this.frames.length} frames`));
     };
     const finish = (error?: Error) => {
       clearTimeout(timer);

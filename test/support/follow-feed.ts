@@ -9,7 +9,11 @@ export type Hop = { after: number; url: string };
  * Resolves with every post id received across all connections, in order, and the ids the
  * writer committed, once the last connection has caught up with them.
  */
-export async function followWithReconnects(firstUrl: string, hops: readonly Hop[], committed: Promise<string[]>): Promise<{ received: string[]; committed: string[] }> {
+export async function followWithReconnects(
+  firstUrl: string,
+  hops: readonly Hop[],
+  committed: Promise<string[]>,
+): Promise<{ received: string[]; committed: string[] }> {
   const received: string[] = [];
   let client = await FeedClient.connect(firstUrl);
   for (const hop of hops) {

@@ -20,13 +20,21 @@ export class Observed {
   }
 
   /** The first observation of `type` matching `predicate`, already seen or yet to come. */
-  waitFor<T extends ObservationType>(type: T, predicate: (observation: ObservationOf<T>) => boolean = () => true, timeoutMs = 15_000): Promise<ObservationOf<T>> {
+  waitFor<T extends ObservationType>(
+    type: T,
+    predicate: (observation: ObservationOf<T>) => boolean = () => true,
+    timeoutMs = 15_000,
+  ): Promise<ObservationOf<T>> {
     const seen = this.of(type).find(predicate);
     return seen ? Promise.resolve(seen) : this.next(type, predicate, timeoutMs);
   }
 
   /** The first observation of `type` matching `predicate` from now on: call it before causing the event. */
-  next<T extends ObservationType>(type: T, predicate: (observation: ObservationOf<T>) => boolean = () => true, timeoutMs = 15_000): Promise<ObservationOf<T>> {
+  next<T extends ObservationType>(
+    type: T,
+    predicate: (observation: ObservationOf<T>) => boolean = () => true,
+    timeoutMs = 15_000,
+  ): Promise<ObservationOf<T>> {
     const { promise, resolve, reject } = Promise.withResolvers<ObservationOf<T>>();
     const timer = setTimeout(() => {
       this.#watchers.delete(watch);

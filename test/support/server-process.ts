@@ -47,7 +47,8 @@ export class ServerProcess implements AsyncDisposable {
     const check = () => {
       const line = this.logs.find(predicate);
       if (line) finish(line);
-      else if (this.process.exitCode !== null) finish(undefined, new Error(`server exited (${this.process.exitCode}) first; stderr: ${this.stderr}`));
+      else if (this.process.exitCode !== null)
+        finish(undefined, new Error(`server exited (${this.process.exitCode}) first; stderr: ${this.stderr}`));
     };
     const finish = (line?: LogLine, error?: Error) => {
       clearTimeout(timer);

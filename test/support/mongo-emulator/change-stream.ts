@@ -12,10 +12,7 @@ import { runStages } from "./query.ts";
 import { encodeResumeToken } from "./resume-token.ts";
 import type { EmulatorState } from "./state.ts";
 
-export type StreamScope =
-  | { kind: "collection"; db: string; coll: string }
-  | { kind: "database"; db: string }
-  | { kind: "cluster" };
+export type StreamScope = { kind: "collection"; db: string; coll: string } | { kind: "database"; db: string } | { kind: "cluster" };
 
 /** Default wait of an awaitData getMore without maxTimeMS, like the server. */
 const DEFAULT_AWAIT_MS = 1000;

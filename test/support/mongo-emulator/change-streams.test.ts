@@ -102,7 +102,10 @@ test("fails with ChangeStreamHistoryLost when resuming before the retained histo
     const old = stream.resumeToken;
     await stream.close();
     await coll.insertMany(Array.from({ length: 30 }, (_, i) => ({ _id: i + 1 })));
-    const error = await coll.watch([], { resumeAfter: old }).tryNext().catch((e: unknown) => e);
+    const error = await coll
+      .watch([], { resumeAfter: old })
+      .tryNext()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MongoServerError);
     expect((error as MongoServerError).code).toBe(286);
     expect((error as MongoServerError).codeName).toBe("ChangeStreamHistoryLost");

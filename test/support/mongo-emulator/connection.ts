@@ -75,7 +75,7 @@ export class Connection implements ConnectionInfo {
 
   #run(request: Request): Document | Promise<Document> {
     const command = request.command;
-    const db = typeof command.$db === "string" ? command.$db : (request.fullCollectionName ?? "admin").split(".")[0] ?? "admin";
+    const db = typeof command.$db === "string" ? command.$db : ((request.fullCollectionName ?? "admin").split(".")[0] ?? "admin");
     return runCommand({
       state: this.state,
       connection: this,

@@ -12,7 +12,10 @@ test("inserts, finds, updates and deletes documents through the real driver", as
     const posts = client.db("feed").collection<Post>("posts");
     const { insertedId } = await posts.insertOne({ title: "a" });
     expect(insertedId).toBeInstanceOf(ObjectId);
-    await posts.insertMany([{ _id: 2, title: "b", n: 2 }, { _id: 3, title: "c", n: 3 }]);
+    await posts.insertMany([
+      { _id: 2, title: "b", n: 2 },
+      { _id: 3, title: "c", n: 3 },
+    ]);
     expect(await posts.findOne({ _id: insertedId })).toEqual({ _id: insertedId, title: "a" });
     expect(await posts.find({ n: { $gte: 2 } }, { sort: { n: -1 }, projection: { title: 1 } }).toArray()).toEqual([
       { _id: 3, title: "c" },
@@ -38,9 +41,7 @@ test("reports a duplicate _id like a real server", async () => {
     const error = await posts.insertOne({ _id: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MongoServerError);
     expect((error as MongoServerError).code).toBe(11000);
-    expect((error as MongoServerError).message).toBe(
-      "E11000 duplicate key error collection: feed.posts index: _id_ dup key: { _id: 1 }",
-    );
+    expect((error as MongoServerError).message).toBe("E11000 duplicate key error collection: feed.posts index: _id_ dup key: { _id: 1 }");
   } finally {
     await client.close();
   }

@@ -68,9 +68,7 @@ export const RESUMABLE_CHANGE_STREAM_CODES = new Set([
 ]);
 
 /** Codes after which the server labels a retryable write's error `RetryableWriteError`. */
-export const RETRYABLE_WRITE_CODES = new Set([
-  6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 134,
-]);
+export const RETRYABLE_WRITE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 134]);
 
 /** A command failure, sent back as `{ok: 0, errmsg, code, codeName, errorLabels?}`. */
 export class CommandError extends Error {

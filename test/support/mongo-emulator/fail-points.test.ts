@@ -15,7 +15,11 @@ test("failCommand fails only the named client's commands, the given number of ti
       data: { failCommands: ["find"], errorCode: 2, errorLabels: ["Custom"], appName: "victim" },
     });
     expect(await bystander.db("feed").collection("posts").findOne({})).toBeNull();
-    const error = await victim.db("feed").collection("posts").findOne({}).catch((e: unknown) => e);
+    const error = await victim
+      .db("feed")
+      .collection("posts")
+      .findOne({})
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MongoServerError);
     expect((error as MongoServerError).code).toBe(2);
     expect((error as MongoServerError).errorLabels).toEqual(["Custom"]);
@@ -36,7 +40,10 @@ test("closeConnection drops the socket and the driver retries the write", async 
       mode: { times: 1 },
       data: { failCommands: ["insert"], closeConnection: true, appName: "flaky" },
     });
-    await client.db("feed").collection("posts").insertOne({ _id: 1 } as never);
+    await client
+      .db("feed")
+      .collection("posts")
+      .insertOne({ _id: 1 } as never);
     expect(await admin.db("feed").collection("posts").countDocuments()).toBe(1);
   } finally {
     await Promise.all([admin.close(), client.close()]);
@@ -55,7 +62,10 @@ test("the server labels a retryable write error RetryableWriteError when the fai
       mode: { times: 1 },
       data: { failCommands: ["insert"], errorCode: 262 },
     });
-    await client.db("feed").collection("posts").insertOne({ _id: 1 } as never);
+    await client
+      .db("feed")
+      .collection("posts")
+      .insertOne({ _id: 1 } as never);
     expect(labels).toEqual([["RetryableWriteError"]]);
   } finally {
     await Promise.all([admin.close(), client.close()]);

@@ -6,7 +6,10 @@ import { startEmulator } from "./index.ts";
 const FAST = { maxAwaitTimeMS: 10 };
 
 async function openError(client: MongoClient, resumeAfter: unknown): Promise<MongoServerError> {
-  const stream = client.db("feed").collection("posts").watch([], { ...FAST, resumeAfter });
+  const stream = client
+    .db("feed")
+    .collection("posts")
+    .watch([], { ...FAST, resumeAfter });
   const error = await stream.tryNext().catch((e: unknown) => e);
   await stream.close();
   expect(error).toBeInstanceOf(MongoServerError);

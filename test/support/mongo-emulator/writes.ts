@@ -87,7 +87,10 @@ export function computeUpdate(
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (message.startsWith("Unknown update operator")) {
-        throw new CommandError(9, `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+        throw new CommandError(
+          9,
+          `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+        );
       }
       throw new CommandError(2, message);
     }
@@ -151,12 +154,9 @@ function checkIdUnchanged(before: Document, after: Document): void {
 }
 
 function throwImmutableId(before: Document): never {
-  throw new CommandError(
-    66,
-    `Performing an update on the path '_id' would modify the immutable field '_id'`,
-    undefined,
-    { _idValue: before._id },
-  );
+  throw new CommandError(66, `Performing an update on the path '_id' would modify the immutable field '_id'`, undefined, {
+    _idValue: before._id,
+  });
 }
 
 function checkUniqueIndexes(coll: Collection, doc: Document, ownKey: string): void {

@@ -14,9 +14,32 @@ import { firstBatchReply } from "./find.ts";
 const CHANGE_STREAM_STAGES = new Set(["$match", "$project", "$addFields", "$set", "$unset", "$replaceRoot", "$replaceWith", "$redact"]);
 const KNOWN_STAGES = new Set([
   ...CHANGE_STREAM_STAGES,
-  "$group", "$sort", "$limit", "$skip", "$count", "$unwind", "$lookup", "$facet", "$bucket", "$bucketAuto",
-  "$sortByCount", "$sample", "$out", "$merge", "$densify", "$fill", "$setWindowFields", "$graphLookup", "$unionWith",
-  "$documents", "$changeStream", "$collStats", "$indexStats", "$currentOp", "$geoNear", "$listSessions",
+  "$group",
+  "$sort",
+  "$limit",
+  "$skip",
+  "$count",
+  "$unwind",
+  "$lookup",
+  "$facet",
+  "$bucket",
+  "$bucketAuto",
+  "$sortByCount",
+  "$sample",
+  "$out",
+  "$merge",
+  "$densify",
+  "$fill",
+  "$setWindowFields",
+  "$graphLookup",
+  "$unionWith",
+  "$documents",
+  "$changeStream",
+  "$collStats",
+  "$indexStats",
+  "$currentOp",
+  "$geoNear",
+  "$listSessions",
 ]);
 
 function stageName(stage: Document): string {
@@ -61,7 +84,10 @@ function scopeOf(ctx: CommandContext, spec: Document): StreamScope {
   if (target !== 1) throw new CommandError(2, "aggregate target must be a collection name or 1");
   if (spec.allChangesForCluster === true) {
     if (ctx.db !== "admin") {
-      throw new CommandError(ChangeStreamStageNotAllowed, "$changeStream may only be opened on the 'admin' database if allChangesForCluster is true");
+      throw new CommandError(
+        ChangeStreamStageNotAllowed,
+        "$changeStream may only be opened on the 'admin' database if allChangesForCluster is true",
+      );
     }
     return { kind: "cluster" };
   }
@@ -91,10 +117,7 @@ function previous(time: OpTime): OpTime {
 }
 
 function historyLost(): CommandError {
-  return new CommandError(
-    286,
-    "Resume of change stream was not possible, as the resume point may no longer be in the oplog.",
-  );
+  return new CommandError(286, "Resume of change stream was not possible, as the resume point may no longer be in the oplog.");
 }
 
 /** Where the stream starts, from resumeAfter / startAfter / startAtOperationTime / now. */

@@ -25,8 +25,7 @@ export function firstBatchReply(
   const reply: Document = { cursor: { firstBatch: first.docs, id, ns }, ok: 1 };
   const readConcern = ctx.command.readConcern as Document | undefined;
   if (readConcern?.level === "snapshot") {
-    (reply.cursor as Document).atClusterTime =
-      readConcern.atClusterTime ?? toTimestamp(ctx.state.oplog.clock.current);
+    (reply.cursor as Document).atClusterTime = readConcern.atClusterTime ?? toTimestamp(ctx.state.oplog.clock.current);
   }
   return reply;
 }

@@ -57,9 +57,7 @@ function makeHello(legacy: boolean): CommandHandler {
     const awaited = command.topologyVersion as Document | undefined;
     const maxAwaitTimeMS = Number(command.maxAwaitTimeMS ?? NaN);
     const sameTopology =
-      awaited !== undefined &&
-      String(awaited.processId) === state.processId.toHexString() &&
-      Number(awaited.counter) === 0;
+      awaited !== undefined && String(awaited.processId) === state.processId.toHexString() && Number(awaited.counter) === 0;
     if (!sameTopology || !Number.isFinite(maxAwaitTimeMS)) return helloReply(ctx, legacy);
     // Awaitable hello: nothing ever changes in this topology, so answer when the wait ends
     // (without moreToCome; the driver then sends the next awaitable hello).

@@ -3,15 +3,7 @@ import type { Document } from "bson";
 import { CommandError } from "../errors.ts";
 import { matchingDocuments } from "../query.ts";
 import type { Collection } from "../store.ts";
-import {
-  commitUpdate,
-  computeUpdate,
-  deleteDocument,
-  insertDocument,
-  isReplacement,
-  upsertSeed,
-  withIdFirst,
-} from "../writes.ts";
+import { commitUpdate, computeUpdate, deleteDocument, insertDocument, isReplacement, upsertSeed, withIdFirst } from "../writes.ts";
 import type { CommandContext, CommandHandler } from "./context.ts";
 
 /** Runs each statement; collects write errors; stops at the first one when ordered. */
