@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import * as v from "valibot";
+import { parseProxyTrust } from "./http/client-address.ts";
 
 const wholeNumber = (min: number, max: number) =>
   v.pipe(
@@ -15,6 +16,18 @@ const mongodbUri = v.pipe(
   v.string(),
   v.trim(),
   v.regex(/^mongodb(\+srv)?:\/\/[^/?]+/, "must be a mongodb:// or mongodb+srv:// connection string with a host"),
+);
+
+const proxyTrust = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const trust = parseProxyTrust(dataset.value);
+    if ("error" in trust) {
+      addIssue({ message: trust.error });
+      return NEVER;
+    }
+    return trust;
+  }),
 );
 
 /**
@@ -77,6 +90,13 @@ const settings = {
     fallback: "60",
     schema: wholeNumber(5, 960),
     help: "a WebSocket silent this long (no pong) is dropped",
+  },
+  trustProxy: {
+    env: "TRUST_PROXY",
+    flag: "trust-proxy",
+    fallback: "false",
+    schema: proxyTrust,
+    help: "take the client address from X-Forwarded-For: true (one proxy in front), or the proxies' addresses/CIDRs",
   },
   logLevel: {
     env: "LOG_LEVEL",

@@ -12,6 +12,8 @@ function lineFor(observation: Observation): Line {
       return ["info", "signal received; shutting down (send it again to exit at once)"];
     case "request":
       return ["debug", "request"];
+    case "forwarded-for-ignored":
+      return ["warn", "a request carries X-Forwarded-For but TRUST_PROXY is off: per-address limits apply to the proxy as a whole"];
     case "shutting-down":
       return ["info", "shutting down"];
     case "stopped":

@@ -8,6 +8,7 @@ export type Observation =
   | { type: "listening"; http: string; websocket: string; database: string }
   | { type: "signal-received"; signal: string }
   | { type: "request"; method: string; path: string }
+  | { type: "forwarded-for-ignored" }
   | { type: "shutting-down" }
   | { type: "stopped" }
   | { type: "stream-resuming"; floor: string | undefined }

@@ -5,6 +5,7 @@ import { CheckpointStore, type FeedStateDocument } from "./feed/checkpoint-store
 import { FeedHistory } from "./feed/history.ts";
 import { FeedSockets, type FeedSocketData } from "./feed/sockets.ts";
 import { postsTopic } from "./feed/topics.ts";
+import { clientAddressResolver } from "./http/client-address.ts";
 import { createRouter } from "./http/router.ts";
 import { feedUpgradeRoute } from "./http/routes/feed-upgrade.ts";
 import { healthRoutes } from "./http/routes/health.ts";
@@ -67,8 +68,11 @@ export async function startFeedServer({ config, client, log, observations, signa
       ...postsRoutes({ posts: new PostsStore(client, collection), feed, waitMs }),
       ...healthRoutes({ feed, history, connections: () => sockets.count }),
     ],
-    log,
-    observations,
+    {
+      log,
+      observations,
+      clientAddressOf: clientAddressResolver(config.trustProxy, () => observations.emit({ type: "forwarded-for-ignored" })),
+    },
   );
 
   const server = Bun.serve<FeedSocketData>({

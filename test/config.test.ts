@@ -25,6 +25,7 @@ describe("loadConfig", () => {
         historyTtlSeconds: 300,
         sendBufferLimit: 1_048_576,
         idleTimeoutSeconds: 60,
+        trustProxy: { hops: "none" },
         logLevel: "info",
         databaseName: "social_network",
       },
@@ -62,5 +63,22 @@ describe("loadConfig", () => {
   test("answers --help and --version without validating anything", () => {
     expect(loadConfig({ PORT: "nope" }, ["--help"])).toMatchObject({ kind: "help", text: expect.stringContaining("MONGODB_URI") });
     expect(loadConfig({ PORT: "nope" }, ["--version"])).toEqual({ kind: "version" });
+  });
+});
+
+describe("TRUST_PROXY", () => {
+  const trust = (value: string) => (loadConfig({ TRUST_PROXY: value }, []) as { config: { trustProxy: unknown } }).config.trustProxy;
+
+  test("is off, one proxy, or a list of addresses and CIDR ranges", () => {
+    expect(trust("false")).toEqual({ hops: "none" });
+    expect(trust("true")).toEqual({ hops: "one" });
+    expect(trust("10.0.0.0/8, 192.168.1.7,fd00::/8")).toEqual({ hops: "listed", proxies: ["10.0.0.0/8", "192.168.1.7", "fd00::/8"] });
+  });
+
+  test("refuses anything else, naming the bad entries", () => {
+    expect(problemsOf({ TRUST_PROXY: "yes" })[0]).toStartWith(
+      'TRUST_PROXY (--trust-proxy) must be true, false, or a comma-separated list of IP addresses and CIDR ranges; not "yes"',
+    );
+    expect(problemsOf({ TRUST_PROXY: "10.0.0.0/33,1.2.3.4" })[0]).toContain('not "10.0.0.0/33"');
   });
 });

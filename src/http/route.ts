@@ -16,6 +16,8 @@ export type RouteContext<Params = unknown, Query = unknown, Body = unknown> = {
   params: Params;
   query: Query;
   body: Body;
+  /** The client's address (the socket's peer, or X-Forwarded-For from a trusted proxy). */
+  clientAddress: () => string;
 };
 
 /**

@@ -2,6 +2,7 @@ import type { Server } from "bun";
 import * as v from "valibot";
 import type { Logger } from "../logger.ts";
 import type { Observations } from "../observations.ts";
+import type { ClientAddressOf } from "./client-address.ts";
 import { HttpProblem, problemResponse, toProblem, validationProblem } from "./problem.ts";
 import { readJsonBody } from "./read-json-body.ts";
 import type { AnySchema, Route } from "./route.ts";
@@ -16,7 +17,9 @@ type PathGroup = { pattern: RegExp; names: string[]; byMethod: Map<string, Route
  * method a 405 with `Allow`. Then it validates the route's params, query and body, so
  * handlers only ever see valid input. Every error goes through the one mapper.
  */
-export function createRouter(routes: readonly Route[], log: Logger, observations: Observations) {
+export type RouterOptions = { log: Logger; observations: Observations; clientAddressOf: ClientAddressOf };
+
+export function createRouter(routes: readonly Route[], { log, observations, clientAddressOf }: RouterOptions) {
   const groups = groupByPath(routes);
   return async (request: Request, server: Server<unknown>): Promise<Response | undefined> => {
     const url = new URL(request.url);
@@ -32,7 +35,8 @@ export function createRouter(routes: readonly Route[], log: Logger, observations
         const params = parsePath(route, Object.fromEntries(group.names.map((name, index) => [name, match[index + 1]])));
         const query = route.query ? parse(route.query, Object.fromEntries(url.searchParams), "The query is not valid") : undefined;
         const body = route.body ? await readBody(route.body, request) : undefined;
-        return await route.handle({ request, server, url, params, query, body });
+        const clientAddress = () => clientAddressOf(request, server);
+        return await route.handle({ request, server, url, params, query, body, clientAddress });
       }
       throw new HttpProblem(404, `Nothing lives at ${url.pathname}`);
     } catch (error) {
