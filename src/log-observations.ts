@@ -34,6 +34,8 @@ function lineFor(observation: Observation): Line {
       return ["warn", "could not persist the feed position"];
     case "socket-opened":
       return ["debug", "socket opened"];
+    case "socket-refused":
+      return ["debug", "socket refused"];
     case "socket-closed":
       return ["debug", "socket closed"];
     case "slow-client-closed":

@@ -18,6 +18,7 @@ export type Observation =
   | { type: "document-skipped"; documentKey: string; problems: string[] }
   | { type: "checkpoint-failed"; error: unknown }
   | { type: "socket-opened"; connections: number }
+  | { type: "socket-refused"; code: number; reason: string }
   | { type: "socket-closed"; code: number; reason: string; connections: number }
   | { type: "slow-client-closed"; bufferedBytes: number; limit: number };
 

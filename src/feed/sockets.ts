@@ -5,8 +5,12 @@ import { resyncFrame } from "./frames.ts";
 import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
 
-/** Per-connection state lives on the connection. */
-export type FeedSocketData = { since: string | undefined };
+/**
+ * Per-connection state lives on the connection. A `refusal` is a handshake the server
+ * accepted only to close it at once with that code and reason: browsers cannot read the
+ * HTTP status of a refused handshake, but they can read a close frame.
+ */
+export type FeedSocketData = { since: string | undefined; refusal?: { code: number; reason: string } };
 export type FeedSocket = ServerWebSocket<FeedSocketData>;
 
 export type FeedSocketsOptions = {
@@ -55,7 +59,7 @@ export class FeedSockets implements Publisher {
       open: (ws) => this.#opened(ws),
       message: () => {},
       close: (ws, code, reason) => {
-        this.#open.delete(ws);
+        if (!this.#open.delete(ws) && ws.data.refusal) return;
         this.options.observations.emit({ type: "socket-closed", code, reason, connections: this.#open.size });
       },
     };
@@ -75,6 +79,11 @@ export class FeedSockets implements Publisher {
   }
 
   #opened(ws: FeedSocket): void {
+    const { refusal } = ws.data;
+    if (refusal) {
+      this.options.observations.emit({ type: "socket-refused", code: refusal.code, reason: refusal.reason });
+      return ws.close(refusal.code, refusal.reason); // never replayed to, never subscribed
+    }
     this.#open.add(ws);
     this.options.observations.emit({ type: "socket-opened", connections: this.#open.size });
     const { since } = ws.data;
