@@ -4,6 +4,7 @@ import { failPoint, type FailPointCommand } from "./support/fail-point.ts";
 import { FeedClient } from "./support/feed-client.ts";
 import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
 import { PostWriter, postIds } from "./support/post-writer.ts";
+import { seededRandom } from "./support/seeded-random.ts";
 import { connectDriver, startTestFeed } from "./support/test-feed.ts";
 
 const mongo = useMongoTarget();
@@ -57,19 +58,9 @@ const faults: Fault[] = [
   },
 ];
 
-/** A small seeded generator, so a failing run can be replayed with CHAOS_SEED. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test("chaos: 50 clients get all 2,000 posts exactly once, in order, while faults hit the change stream", async () => {
   const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const uri = mongo.uri(uniqueDatabase("chaos"));
   await using feed = await startTestFeed(uri);
   await using driver = await connectDriver(uri);
