@@ -30,6 +30,13 @@ function lineFor(observation: Observation): Line {
         : ["warn", "the posts collection was dropped or renamed; clients must resync"];
     case "document-skipped":
       return ["warn", "skipped a posts document that does not have the post shape"];
+    case "images-unavailable":
+      return [
+        "warn",
+        "MongoDB refused to enable changeStreamPreAndPostImages on the posts collection; running degraded: update frames carry the post as looked up when the event is read (it may be a later state), and deletes and leaves go to every filter that may have held the post",
+      ];
+    case "post-image-missing":
+      return ["error", "MongoDB has no post-image for an update (images enabled after it, or expired); clients must resync"];
     case "checkpoint-failed":
       return ["warn", "could not persist the feed position"];
     case "socket-opened":

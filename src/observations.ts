@@ -16,6 +16,8 @@ export type Observation =
   | { type: "stream-down"; error: unknown; attempt: number; delayMs: number }
   | { type: "stream-resync"; reason: Extract<ResyncReason, "history-lost" | "collection-invalidated">; error?: unknown }
   | { type: "document-skipped"; documentKey: string; problems: string[] }
+  | { type: "images-unavailable"; error: unknown }
+  | { type: "post-image-missing"; position: string; id: string }
   | { type: "checkpoint-failed"; error: unknown }
   | { type: "socket-opened"; connections: number }
   | { type: "socket-refused"; code: number; reason: string }

@@ -2,15 +2,17 @@ import type { MongoClient } from "mongodb";
 import type { Config } from "./config.ts";
 import { ChangeFeed } from "./feed/change-feed.ts";
 import { CheckpointStore, type FeedStateDocument } from "./feed/checkpoint-store.ts";
+import { Fanout } from "./feed/fanout.ts";
+import { FilterIndex } from "./feed/filter-index.ts";
 import { FeedHistory } from "./feed/history.ts";
 import { FeedSockets, type FeedSocketData } from "./feed/sockets.ts";
-import { postsTopic } from "./feed/topics.ts";
 import { clientAddressResolver } from "./http/client-address.ts";
 import { createRouter } from "./http/router.ts";
 import { feedUpgradeRoute } from "./http/routes/feed-upgrade.ts";
 import { healthRoutes } from "./http/routes/health.ts";
 import { postsRoutes } from "./http/routes/posts.ts";
 import type { Logger } from "./logger.ts";
+import { preparePostsCollection } from "./mongo/posts-collection.ts";
 import { PostsStore } from "./mongo/posts-store.ts";
 import type { StoredPost } from "./mongo/stored-post.ts";
 import type { Observations } from "./observations.ts";
@@ -39,17 +41,19 @@ const SLOW_CLIENT_SWEEP_MS = 50;
 export async function startFeedServer({ config, client, log, observations, signal }: FeedServerOptions): Promise<RunningFeedServer> {
   const db = client.db(config.databaseName);
   const collection = db.collection<StoredPost>("posts");
-  const topic = postsTopic(collection.collectionName);
   const history = new FeedHistory({ size: config.historySize, ttlMs: config.historyTtlSeconds * 1000 });
   const checkpoints = new CheckpointStore(db.collection<FeedStateDocument>("feed_state"), collection.collectionName, observations);
+  const filters = new FilterIndex(collection.collectionName);
   const sockets = new FeedSockets({
     history,
-    topic,
+    filters,
     sendBufferLimit: config.sendBufferLimit,
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     observations,
   });
-  const feed = new ChangeFeed({ collection, history, checkpoints, publisher: sockets, topic, observations });
+  const fanout = new Fanout({ history, filters, publisher: sockets });
+  const prepare = () => preparePostsCollection(db, collection.collectionName);
+  const feed = new ChangeFeed({ collection, history, checkpoints, fanout, prepare, observations });
 
   const stopFeed = new AbortController();
   const feedStopped = feed.run(stopFeed.signal);

@@ -1,22 +1,25 @@
 import { MongoServerError, type ChangeStream, type Collection, type ResumeToken } from "mongodb";
+import type { ImageMode } from "../mongo/posts-collection.ts";
 import type { StoredPost } from "../mongo/stored-post.ts";
 import type { Observations } from "../observations.ts";
-import type { ResyncReason } from "../protocol/frames.ts";
 import { backoffDelay, defaultBackoff, sleep, type BackoffPolicy } from "./backoff.ts";
 import type { CheckpointStore } from "./checkpoint-store.ts";
-import { feedPipeline, toFeedEvent, tokenData, type FeedEvent, type PostsChange } from "./feed-event.ts";
-import { insertFrame, resyncFrame } from "./frames.ts";
+import type { Fanout } from "./fanout.ts";
+import { feedWatch, toFeedEvent, tokenData, type FeedEvent, type ImageSource, type PostsChange } from "./feed-event.ts";
 import type { FeedHistory, HistoryFloor } from "./history.ts";
 import { clusterTimeOf } from "./position.ts";
-import type { Publisher } from "./publisher.ts";
 
 export type ChangeFeedOptions = {
   collection: Collection<StoredPost>;
   history: FeedHistory;
   checkpoints: CheckpointStore;
-  /** Gets every frame, for every socket subscribed to `topic`. */
-  publisher: Publisher;
-  topic: string;
+  /** Gets every change, for the filters it concerns. */
+  fanout: Fanout;
+  /**
+   * Readies the collection (pre- and post-images) before the first stream and after an
+   * invalidation (a recreated collection has lost its options); throws when MongoDB is unreachable.
+   */
+  prepare: () => Promise<ImageMode>;
   observations: Observations;
   backoff?: BackoffPolicy;
   /** How long an idle getMore waits on the server; also how stale an idle stream's clock may get. */
@@ -33,8 +36,8 @@ type Waiter = { time: bigint; resolve: (reached: boolean) => void };
 
 /**
  * The single change stream of this server instance. `run` loops until its signal aborts:
- * it turns change events into frames (history first, then publish, in one synchronous
- * step), checkpoints its position, restarts from the last position with capped, jittered
+ * it turns change events into feed events for the fan-out (history first, then publish, in
+ * one synchronous step), checkpoints its position, restarts from the last position with capped, jittered
  * backoff whenever the driver's own resume is not enough, and checkpoints once more when
  * it stops.
  */
@@ -48,6 +51,7 @@ export class ChangeFeed {
   #eventsSinceCheckpoint = 0;
   #checkpointedFloor: string | undefined;
   #lastHead: ResumeToken | undefined;
+  #source: ImageSource | undefined;
 
   constructor(private readonly options: ChangeFeedOptions) {
     this.#established.promise.catch(() => {}); // observed by whoever awaits `established`
@@ -119,22 +123,30 @@ export class ChangeFeed {
     const { history } = this.options;
     let startAfter = resumeFrom;
     let attempt = 0;
+    let prepared = false;
     while (!signal.aborted) {
-      const stream: Stream = this.options.collection.watch<StoredPost, PostsChange>(feedPipeline, {
-        ...(startAfter ? { startAfter } : {}), // an undefined key would reach the server as null
-        maxAwaitTimeMS: this.options.maxAwaitTimeMS ?? 250,
-      });
-      const closeStream = () => void stream.close().catch(() => {});
+      let stream: Stream | undefined;
+      const closeStream = () => void stream?.close().catch(() => {});
       signal.addEventListener("abort", closeStream, { once: true });
       try {
+        if (!prepared) this.#source = this.#imageSource(await this.options.prepare());
+        prepared = true;
+        const source = this.#source!;
+        const { pipeline, options } = feedWatch(source);
+        stream = this.options.collection.watch<StoredPost, PostsChange>(pipeline, {
+          ...options,
+          ...(startAfter ? { startAfter } : {}), // an undefined key would reach the server as null
+          maxAwaitTimeMS: this.options.maxAwaitTimeMS ?? 250,
+        });
         // The first tryNext sends the aggregate: after it the server has fixed where the stream starts.
         let change = await stream.tryNext();
-        if (!history.floor) change = this.#startFresh(stream, change);
+        if (!history.floor) change = this.#startFresh(stream, change, source);
         this.#markUp();
         while (!signal.aborted) {
-          const event = change && toFeedEvent(change);
+          const event = change && toFeedEvent(change, source);
           if (event?.kind === "invalidate") {
             startAfter = change!._id;
+            prepared = false;
             this.#invalidated(event);
             break;
           }
@@ -155,16 +167,17 @@ export class ChangeFeed {
         this.#lastError = error;
         if (gap) {
           startAfter = undefined;
-          this.#tellEveryoneToResync(undefined, "history-lost", error);
+          this.options.observations.emit({ type: "stream-resync", reason: "history-lost", error });
+          this.#tellEveryoneToResync(undefined, "history-lost");
         } else {
-          startAfter = stream.resumeToken ?? startAfter;
+          startAfter = stream?.resumeToken ?? startAfter;
         }
         const delayMs = backoffDelay(attempt++, this.options.backoff ?? defaultBackoff);
         this.options.observations.emit({ type: "stream-down", error, attempt, delayMs: Math.round(delayMs) });
         await sleep(delayMs, signal);
       } finally {
         signal.removeEventListener("abort", closeStream);
-        await stream.close().catch(() => {});
+        await stream?.close().catch(() => {});
       }
     }
     return true;
@@ -174,34 +187,41 @@ export class ChangeFeed {
    * A stream with no history to continue starts at "now". If its first batch already
    * holds an event, that event becomes the floor: delivered live, but not replayable.
    */
-  #startFresh(stream: Stream, first: PostsChange | null): PostsChange | null {
-    const event = first && toFeedEvent(first);
+  #startFresh(stream: Stream, first: PostsChange | null, source: ImageSource): PostsChange | null {
+    const event = first && toFeedEvent(first, source);
     if (!event || event.kind === "invalidate") {
       this.options.history.reset(floorOf(stream.resumeToken));
       return first;
     }
     this.options.history.reset({ position: event.position, time: event.time });
-    const frame = this.#frameFor(event);
-    if (frame) this.options.publisher.publish(this.options.topic, frame);
+    if (event.kind === "change") this.options.fanout.deliverLive(event);
+    else this.#deliver(event);
     return null;
   }
 
-  #deliver(event: FeedEvent): void {
-    const frame = this.#frameFor(event);
-    if (!frame || event.kind !== "insert") return;
-    // History and publish in one synchronous step: a socket opening now sees each event exactly once.
-    this.options.history.append({ position: event.position, time: event.time, kind: event.kind, keys: event.keys, frame });
-    this.options.publisher.publish(this.options.topic, frame);
-    this.#eventsSinceCheckpoint++;
+  #deliver(event: Exclude<FeedEvent, { kind: "invalidate" }>): void {
+    switch (event.kind) {
+      case "skip":
+        this.options.observations.emit({ type: "document-skipped", documentKey: event.documentKey, problems: event.problems });
+        return;
+      case "images-missing":
+        // What the post became is unknowable: nobody's view can be kept right, so everyone reloads.
+        this.options.observations.emit({ type: "post-image-missing", position: event.position, id: event.id });
+        this.#tellEveryoneToResync({ position: event.position, time: event.time }, "history-lost");
+        break;
+      case "change":
+        // History and publish in one synchronous step: a socket opening now sees each event exactly once.
+        this.options.fanout.deliver(event);
+        this.#eventsSinceCheckpoint++;
+        break;
+    }
     this.#advanceTo(event.time);
   }
 
-  #frameFor(event: FeedEvent): string | undefined {
-    if (event.kind === "skip") {
-      this.options.observations.emit({ type: "document-skipped", documentKey: event.documentKey, problems: event.problems });
-      return undefined;
-    }
-    return event.kind === "insert" ? insertFrame(event.position, event.post) : undefined;
+  #imageSource(mode: ImageMode): ImageSource {
+    if (mode.images) return "as-of-change";
+    if (this.#source !== "lookup") this.options.observations.emit({ type: "images-unavailable", error: mode.error });
+    return "lookup";
   }
 
   #batchEnded(stream: Stream): ResumeToken | undefined {
@@ -217,14 +237,14 @@ export class ChangeFeed {
   }
 
   #invalidated(event: Extract<FeedEvent, { kind: "invalidate" }>): void {
+    this.options.observations.emit({ type: "stream-resync", reason: "collection-invalidated" });
     this.#tellEveryoneToResync({ position: event.position, time: clusterTimeOf(event.position) ?? 0n }, "collection-invalidated");
     this.#checkpoint({ _data: event.position });
   }
 
-  #tellEveryoneToResync(floor: HistoryFloor | undefined, reason: "history-lost" | "collection-invalidated", error?: unknown): void {
-    this.options.observations.emit({ type: "stream-resync", reason, ...(error === undefined ? {} : { error }) });
+  #tellEveryoneToResync(floor: HistoryFloor | undefined, reason: "history-lost" | "collection-invalidated"): void {
     this.options.history.reset(floor);
-    this.options.publisher.publish(this.options.topic, resyncFrame(reason satisfies ResyncReason));
+    this.options.fanout.resyncAll(reason);
   }
 
   /** What a restarted server needs: the history floor and how far the stream got. */

@@ -1,13 +1,26 @@
 import type { Position, ResyncReason } from "../protocol/frames.ts";
-import type { PostView } from "../protocol/post-view.ts";
+import type { PostChange } from "./feed-event.ts";
+import type { FrameKind } from "./routing.ts";
 
-// Frames are encoded once per event and the same string goes to every client.
 // Key order is part of the wire format: type first, then the rest as documented.
 
-export function insertFrame(position: Position, post: PostView): string {
-  return JSON.stringify({ type: "insert", position, post });
+/** A change's frames, each kind encoded at most once and the same string sent to every client. */
+export type FrameCache = Partial<Record<FrameKind, string>>;
+
+export function frameOf(change: PostChange, kind: FrameKind, cache: FrameCache): string {
+  let frame = cache[kind];
+  if (frame === undefined) cache[kind] = frame = encodeChangeFrame(change, kind);
+  return frame;
+}
+
+function encodeChangeFrame(change: PostChange, kind: FrameKind): string {
+  if (kind === "delete" || kind === "leave") return JSON.stringify({ type: kind, position: change.position, id: change.id });
+  if (change.after === "absent") throw new Error(`a ${kind} frame needs the post after the change`);
+  return JSON.stringify({ type: kind, position: change.position, post: change.after.post });
 }
 
 export function resyncFrame(reason: ResyncReason): string {
   return JSON.stringify({ type: "resync", reason });
 }
+
+export type { Position };

@@ -1,15 +1,11 @@
 import type { Position, ResyncReason } from "../protocol/frames.ts";
-import type { FeedEvent, RoutingKeys } from "./feed-event.ts";
+import type { PostChange } from "./feed-event.ts";
+import { type FrameCache, frameOf } from "./frames.ts";
 import { clusterTimeOf, isSnapshotPosition, wallClockMsOf } from "./position.ts";
+import { type CompiledFilter, frameKindFor } from "./routing.ts";
 
-/** One delivered event: its encoded frame, and its kind and routing keys, so a replay can be filtered. */
-export type HistoryEntry = {
-  position: Position;
-  time: bigint;
-  kind: Extract<FeedEvent, { keys: RoutingKeys }>["kind"];
-  keys: RoutingKeys;
-  frame: string;
-};
+/** One delivered change, with its frames as encoded so far: a replay for any filter uses the same ones. */
+export type HistoryEntry = { change: PostChange; frames: FrameCache; storedAt: number };
 
 /** The point the history starts after: every event after it and up to now is kept. */
 export type HistoryFloor = { position: Position; time: bigint };
@@ -19,10 +15,10 @@ export type HistoryLimits = { size: number; ttlMs: number };
 /**
  * Recent feed events, bounded by count and age, so reconnecting clients get exactly what
  * they missed. Entries are in commit order; positions map to sequence numbers so a
- * lookup is O(1) and a replay is one slice.
+ * lookup is O(1) and a replay is one pass, filtered by the same rule as live delivery.
  */
 export class FeedHistory {
-  #entries: (HistoryEntry & { storedAt: number })[] = [];
+  #entries: HistoryEntry[] = [];
   #head = 0; // index of the oldest live entry; the array is compacted lazily
   #sequenceOf = new Map<Position, number>();
   #nextSequence = 0;
@@ -43,7 +39,7 @@ export class FeedHistory {
 
   /** The newest event's position, or the floor when there is none. */
   get newestPosition(): Position | undefined {
-    return this.#entries.at(-1)?.position ?? this.#floor?.position;
+    return this.#entries.at(-1)?.change.position ?? this.#floor?.position;
   }
 
   /** True when an event at cluster time `time` is older than the history keeps events (by the clock). */
@@ -59,32 +55,41 @@ export class FeedHistory {
     this.#floor = floor;
   }
 
-  append(entry: HistoryEntry): void {
-    this.#entries.push({ ...entry, storedAt: this.now() });
-    this.#sequenceOf.set(entry.position, this.#nextSequence++);
+  /** Keeps a delivered change; returns its entry, whose frame cache the live fan-out fills. */
+  append(change: PostChange): HistoryEntry {
+    const entry: HistoryEntry = { change, frames: {}, storedAt: this.now() };
+    this.#entries.push(entry);
+    this.#sequenceOf.set(change.position, this.#nextSequence++);
     this.#evict();
+    return entry;
   }
 
-  /** The frames after `since`, or why the client must resync instead. */
-  framesAfter(since: string): string[] | ResyncReason {
+  /** The frames after `since` for `filter` (the same frames live delivery sent), or why the client must resync instead. */
+  framesAfter(since: string, filter: CompiledFilter): string[] | ResyncReason {
     this.#evict();
     if (!this.#floor) return "position-unknown";
-    if (since === this.#floor.position) return this.#framesFrom(this.#head);
+    if (since === this.#floor.position) return this.#framesFrom(this.#head, filter);
 
     const sequence = this.#sequenceOf.get(since);
-    if (sequence !== undefined) return this.#framesFrom(this.#indexOf(sequence) + 1);
+    if (sequence !== undefined) return this.#framesFrom(this.#indexOf(sequence) + 1, filter);
 
     const time = clusterTimeOf(since);
     if (time === undefined) return "position-unknown";
     if (time < this.#floor.time) return "position-expired";
     if (!isSnapshotPosition(since)) return "position-unknown";
     let index = this.#entries.length;
-    while (index > this.#head && this.#entries[index - 1]!.time > time) index--;
-    return this.#framesFrom(index);
+    while (index > this.#head && this.#entries[index - 1]!.change.time > time) index--;
+    return this.#framesFrom(index, filter);
   }
 
-  #framesFrom(index: number): string[] {
-    return this.#entries.slice(index).map((entry) => entry.frame);
+  #framesFrom(index: number, filter: CompiledFilter): string[] {
+    const frames: string[] = [];
+    for (let at = index; at < this.#entries.length; at++) {
+      const { change, frames: cache } = this.#entries[at]!;
+      const kind = frameKindFor(change, filter);
+      if (kind) frames.push(frameOf(change, kind, cache));
+    }
+    return frames;
   }
 
   #indexOf(sequence: number): number {
@@ -96,8 +101,8 @@ export class FeedHistory {
     while (this.size > 0) {
       const oldest = this.#entries[this.#head]!;
       if (this.size <= this.limits.size && oldest.storedAt >= expiredBefore) break;
-      this.#sequenceOf.delete(oldest.position);
-      this.#floor = { position: oldest.position, time: oldest.time };
+      this.#sequenceOf.delete(oldest.change.position);
+      this.#floor = { position: oldest.change.position, time: oldest.change.time };
       this.#head++;
     }
     if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {

@@ -1,6 +1,8 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import type { Observations } from "../observations.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
+import type { FeedFilter } from "../protocol/filter.ts";
+import type { FilterIndex, Subscription } from "./filter-index.ts";
 import { resyncFrame } from "./frames.ts";
 import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
@@ -10,21 +12,28 @@ import type { Publisher } from "./publisher.ts";
  * accepted only to close it at once with that code and reason: browsers cannot read the
  * HTTP status of a refused handshake, but they can read a close frame.
  */
-export type FeedSocketData = { since: string | undefined; refusal?: { code: number; reason: string } };
+export type FeedSocketData = {
+  since: string | undefined;
+  /** Canonical: sockets with the same filter share one topic. */
+  filter: FeedFilter;
+  refusal?: { code: number; reason: string };
+  /** Set while the socket holds its filter's subscription. */
+  subscription?: Subscription;
+};
 export type FeedSocket = ServerWebSocket<FeedSocketData>;
 
 export type FeedSocketsOptions = {
   history: FeedHistory;
-  topic: string;
+  filters: FilterIndex;
   sendBufferLimit: number;
   idleTimeoutSeconds: number;
   observations: Observations;
 };
 
 /**
- * The feed's WebSocket side: on open a socket gets its replay and joins the topic in one
- * synchronous step (no event can slip between the two); after that, frames reach it only
- * through `publish`. Sockets whose send buffer passes the limit are closed with 1013.
+ * The feed's WebSocket side: on open a socket joins its filter, gets its replay and
+ * subscribes to the filter's one topic in one synchronous step (no event can slip between
+ * them); after that, frames reach it only through `publish`. Sockets whose send buffer passes the limit are closed with 1013.
  */
 export class FeedSockets implements Publisher {
   readonly #open = new Set<FeedSocket>();
@@ -59,6 +68,7 @@ export class FeedSockets implements Publisher {
       open: (ws) => this.#opened(ws),
       message: () => {},
       close: (ws, code, reason) => {
+        this.#release(ws);
         if (!this.#open.delete(ws) && ws.data.refusal) return;
         this.options.observations.emit({ type: "socket-closed", code, reason, connections: this.#open.size });
       },
@@ -74,7 +84,10 @@ export class FeedSockets implements Publisher {
 
   /** Closes every socket with 1001 (shutdown). */
   closeAll(): void {
-    for (const ws of this.#open) ws.close(CloseCodes.goingAway.code, CloseCodes.goingAway.reason);
+    for (const ws of this.#open) {
+      this.#release(ws);
+      ws.close(CloseCodes.goingAway.code, CloseCodes.goingAway.reason);
+    }
     this.#open.clear();
   }
 
@@ -86,9 +99,11 @@ export class FeedSockets implements Publisher {
     }
     this.#open.add(ws);
     this.options.observations.emit({ type: "socket-opened", connections: this.#open.size });
+    const subscription = this.options.filters.join(ws.data.filter);
+    ws.data.subscription = subscription;
     const { since } = ws.data;
     if (since !== undefined) {
-      const replay = this.options.history.framesAfter(since);
+      const replay = this.options.history.framesAfter(since, subscription.filter);
       if (typeof replay === "string") {
         ws.send(resyncFrame(replay));
       } else {
@@ -106,7 +121,16 @@ export class FeedSockets implements Publisher {
         if (overLimit) return this.#closeSlow(ws);
       }
     }
-    ws.subscribe(this.options.topic);
+    ws.subscribe(subscription.topic);
+  }
+
+  /** Gives up the socket's subscription, once. */
+  #release(ws: FeedSocket): void {
+    const { subscription } = ws.data;
+    if (!subscription) return;
+    ws.data.subscription = undefined;
+    ws.unsubscribe(subscription.topic);
+    this.options.filters.leave(subscription);
   }
 
   #closeSlow(ws: FeedSocket): void {
@@ -116,7 +140,7 @@ export class FeedSockets implements Publisher {
       limit: this.options.sendBufferLimit,
     });
     this.#open.delete(ws);
-    ws.unsubscribe(this.options.topic);
+    this.#release(ws);
     // Bun queues the close frame after the buffered data, so the client reads everything, then 1013.
     ws.close(CloseCodes.tryAgainLater.code, CloseCodes.tryAgainLater.reason);
   }

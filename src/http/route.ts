@@ -33,6 +33,14 @@ export type RouteSpec<P = unknown, Q = unknown, B = unknown> = {
   /** A failed path parameter means the path names nothing: 404 with the issue's message. */
   params?: P;
   query?: Q;
+  /**
+   * Answers a query that fails `query` instead of the router's 400: for the WebSocket, whose
+   * clients cannot read an HTTP error on a handshake.
+   */
+  onInvalidQuery?: (
+    issues: readonly v.BaseIssue<unknown>[],
+    context: RouteContext<Output<P>, undefined, undefined>,
+  ) => Response | undefined;
   /** A JSON object body (415, 413 and 400 are the router's); its title names it in errors. */
   body?: B;
   responses: Record<number, ResponseSpec | string>;

@@ -33,9 +33,17 @@ export function createRouter(routes: readonly Route[], { log, observations, clie
           throw new HttpProblem(405, `${request.method} is not allowed on ${url.pathname}`, { headers: { Allow: allowedMethods(group) } });
         }
         const params = parsePath(route, Object.fromEntries(group.names.map((name, index) => [name, match[index + 1]])));
-        const query = route.query ? parse(route.query, Object.fromEntries(url.searchParams), "The query is not valid") : undefined;
-        const body = route.body ? await readBody(route.body, request) : undefined;
         const clientAddress = () => clientAddressOf(request, server);
+        let query: unknown;
+        if (route.query) {
+          const parsed = v.safeParse(route.query, queryObject(url.searchParams));
+          if (!parsed.success && route.onInvalidQuery) {
+            return route.onInvalidQuery(parsed.issues, { request, server, url, params, query: undefined, body: undefined, clientAddress });
+          }
+          if (!parsed.success) throw validationProblem("The query is not valid", parsed.issues);
+          query = parsed.output;
+        }
+        const body = route.body ? await readBody(route.body, request) : undefined;
         return await route.handle({ request, server, url, params, query, body, clientAddress });
       }
       throw new HttpProblem(404, `Nothing lives at ${url.pathname}`);
@@ -59,6 +67,18 @@ function groupByPath(routes: readonly Route[]): PathGroup[] {
     group.byMethod.set(route.method, route);
   }
   return [...groups.values()];
+}
+
+/** Search parameters as an object: a parameter given once is a string, a repeated one a list. */
+function queryObject(parameters: URLSearchParams): Record<string, string | string[]> {
+  const query = new Map<string, string | string[]>();
+  for (const [key, value] of parameters) {
+    const seen = query.get(key);
+    if (seen === undefined) query.set(key, value);
+    else if (Array.isArray(seen)) seen.push(value);
+    else query.set(key, [seen, value]);
+  }
+  return Object.fromEntries(query); // own keys only, even for "__proto__"
 }
 
 function parse(schema: AnySchema, input: unknown, detail: string): unknown {

@@ -1,8 +1,9 @@
 import { ObjectId, type Collection, type Filter, type MongoClient, type Timestamp } from "mongodb";
+import type { FeedFilter } from "../protocol/filter.ts";
 import type { PostView } from "../protocol/post-view.ts";
 import type { NewPost } from "../protocol/requests.ts";
 import { timestampToBigInt } from "./cluster-time.ts";
-import { postViewOf, toPostView, type StoredPost } from "./stored-post.ts";
+import { postShapeQuery, postViewOf, toPostView, type StoredPost } from "./stored-post.ts";
 
 /** A page of the newest posts and the cluster time of the snapshot it was read at. */
 export type PostsPage = { posts: PostView[]; time: bigint /** as many documents as asked for: there may be more */; full: boolean };
@@ -20,14 +21,24 @@ export class PostsStore {
     return toPostView(stored);
   }
 
-  /** Newest first, on a snapshot session: the page and its time describe the same instant. */
-  async newest(limit: number, before: string | undefined): Promise<PostsPage> {
-    const filter: Filter<StoredPost> = before ? { _id: { $lt: new ObjectId(before) } } : {};
+  /**
+   * Newest first, matching `filter` as the feed does, on a snapshot session: the page and
+   * its time describe the same instant.
+   */
+  async newest(limit: number, before: string | undefined, filter: FeedFilter): Promise<PostsPage> {
+    const query: Filter<StoredPost> = {};
+    if (filter.author) query.author = { $in: filter.author };
+    if (before || filter.id) {
+      query._id = {
+        ...(filter.id ? { $in: filter.id.map((id) => new ObjectId(id)) } : {}),
+        ...(before ? { $lt: new ObjectId(before) } : {}),
+      };
+    }
     const session = this.client.startSession({ snapshot: true });
     let documents: unknown[];
     let snapshotTime: Timestamp | undefined;
     try {
-      documents = await this.collection.find(filter, { session, sort: { _id: -1 }, limit, batchSize: limit }).toArray();
+      documents = await this.collection.find(query, { session, sort: { _id: -1 }, limit, batchSize: limit }).toArray();
       // The driver records the read's atClusterTime on snapshot sessions (snapshot reads spec), untyped.
       snapshotTime = (session as unknown as { snapshotTime?: Timestamp }).snapshotTime;
     } finally {
@@ -40,5 +51,21 @@ export class PostsStore {
 
   async byId(id: string): Promise<PostView | undefined> {
     return postViewOf(await this.collection.findOne({ _id: new ObjectId(id) }));
+  }
+
+  /** Sets a post's content and `updatedAt`; the post as stored after, or undefined when there is no such post. */
+  async edit(id: string, content: string): Promise<PostView | undefined> {
+    const after = await this.collection.findOneAndUpdate(
+      { _id: new ObjectId(id), ...postShapeQuery },
+      { $set: { content, updatedAt: new Date() } },
+      { returnDocument: "after" },
+    );
+    return postViewOf(after);
+  }
+
+  /** True when a post was deleted, false when there was none. */
+  async remove(id: string): Promise<boolean> {
+    const { deletedCount } = await this.collection.deleteOne({ _id: new ObjectId(id), ...postShapeQuery });
+    return deletedCount === 1;
   }
 }

@@ -1,4 +1,4 @@
-import { ObjectId } from "mongodb";
+import { type Filter, ObjectId } from "mongodb";
 import * as v from "valibot";
 import type { PostView } from "../protocol/post-view.ts";
 
@@ -8,11 +8,27 @@ export const StoredPostSchema = v.object({
   author: v.string(),
   content: v.string(),
   createdAt: v.date(),
+  updatedAt: v.optional(v.date()),
 });
 export type StoredPost = v.InferOutput<typeof StoredPostSchema>;
 
+/** The same shape as a query, so writes only ever touch documents that are posts. */
+export const postShapeQuery: Filter<StoredPost> = {
+  author: { $type: "string" },
+  content: { $type: "string" },
+  createdAt: { $type: "date" },
+  $or: [{ updatedAt: { $exists: false } }, { updatedAt: { $type: "date" } }],
+};
+
 export function toPostView(post: StoredPost): PostView {
-  return { id: post._id.toHexString(), author: post.author, content: post.content, createdAt: post.createdAt.toISOString() };
+  const view: PostView = {
+    id: post._id.toHexString(),
+    author: post.author,
+    content: post.content,
+    createdAt: post.createdAt.toISOString(),
+  };
+  if (post.updatedAt) view.updatedAt = post.updatedAt.toISOString();
+  return view;
 }
 
 /** The view of a document that has the post shape, or undefined for anything else. */

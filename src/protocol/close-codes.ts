@@ -18,6 +18,11 @@ export const CloseCodes = {
     meaning:
       "the client fell behind by more than WS_SEND_BUFFER_LIMIT: everything queued before the close was delivered; reconnect with since",
   },
+  badQuery: {
+    code: 4400,
+    reconnect: false,
+    meaning: "the query (filter or since) is not valid; the reason says what is wrong. Nothing was replayed or subscribed",
+  },
 } as const satisfies Record<string, { code: number; reason?: string; reconnect: boolean; meaning: string }>;
 
 export type CloseCodeName = keyof typeof CloseCodes;

@@ -17,10 +17,26 @@ export const ResyncReasonSchema = v.picklist([
 ]);
 export type ResyncReason = v.InferOutput<typeof ResyncReasonSchema>;
 
-export const InsertFrameSchema = v.object({ type: v.literal("insert"), position: PositionSchema, post: PostViewSchema });
+const postFrame = <T extends string>(type: T) => v.object({ type: v.literal(type), position: PositionSchema, post: PostViewSchema });
+const idFrame = <T extends string>(type: T) => v.object({ type: v.literal(type), position: PositionSchema, id: v.string() });
+
+/** A post was created. */
+export const InsertFrameSchema = postFrame("insert");
+/** A post was edited: `post` is the post as it was right after this change. */
+export const UpdateFrameSchema = postFrame("update");
+/** A post was deleted. */
+export const DeleteFrameSchema = idFrame("delete");
+/** (Filtered connections, and shape changes) a change made a post match: put it in the view. */
+export const EnterFrameSchema = postFrame("enter");
+/** (Filtered connections, and shape changes) a change made a post stop matching: take it out. */
+export const LeaveFrameSchema = idFrame("leave");
+/** The server cannot give this client a complete replay: reload with GET /posts. */
 export const ResyncFrameSchema = v.object({ type: v.literal("resync"), reason: ResyncReasonSchema });
 
 /** Every frame the server sends: one JSON text message each, tagged by `type`. */
-export const FeedFrameSchema = v.pipe(v.variant("type", [InsertFrameSchema, ResyncFrameSchema]), v.title("FeedFrame"));
+export const FeedFrameSchema = v.pipe(
+  v.variant("type", [InsertFrameSchema, UpdateFrameSchema, DeleteFrameSchema, EnterFrameSchema, LeaveFrameSchema, ResyncFrameSchema]),
+  v.title("FeedFrame"),
+);
 export type FeedFrame = v.InferOutput<typeof FeedFrameSchema>;
 export type FeedFrameType = FeedFrame["type"];

@@ -10,6 +10,8 @@ export const PostViewSchema = v.pipe(
     author: v.string(),
     content: v.string(),
     createdAt: v.pipe(v.string(), v.isoTimestamp()),
+    /** Only on a post that was edited. */
+    updatedAt: v.optional(v.pipe(v.string(), v.isoTimestamp())),
   }),
   v.title("Post"),
 );

@@ -1,6 +1,7 @@
 import * as v from "valibot";
-import { POST_ID_PATTERN } from "./post-view.ts";
+import { filterParameters } from "./filter.ts";
 import { PositionSchema } from "./frames.ts";
+import { POST_ID_PATTERN } from "./post-view.ts";
 
 const text = (field: string, max: number) =>
   v.pipe(
@@ -26,12 +27,19 @@ export const NewPostSchema = v.pipe(
 );
 export type NewPost = v.InferOutput<typeof NewPostSchema>;
 
-/** The query of GET /posts: a page of the newest posts. */
+/** The body of PATCH /posts/:id: the new content, trimmed and bounded like a new post's. */
+export const PostEditSchema = v.pipe(v.strictObject({ content: text("content", 10_000) }, bodyKeyMessage), v.title("edit"));
+export type PostEdit = v.InferOutput<typeof PostEditSchema>;
+
+/** A query parameter that may appear once (URLSearchParams gives repeats as a list). */
+const once = (name: string) => v.string(`${name} may be given only once`);
+
+/** The query of GET /posts: a page of the newest posts, optionally filtered like the feed. */
 export const ListQuerySchema = v.strictObject(
   {
     limit: v.optional(
       v.pipe(
-        v.string(),
+        once("limit"),
         v.regex(/^\d+$/, "limit must be a whole number"),
         v.transform(Number),
         v.minValue(1, "limit must be at least 1"),
@@ -39,14 +47,18 @@ export const ListQuerySchema = v.strictObject(
       ),
       "20",
     ),
-    before: v.optional(v.pipe(v.string(), v.regex(POST_ID_PATTERN, "before must be a post id (24 hex characters)"))),
+    before: v.optional(v.pipe(once("before"), v.regex(POST_ID_PATTERN, "before must be a post id (24 hex characters)"), v.toLowerCase())),
+    ...filterParameters,
   },
   unknownQueryParameter,
 );
 export type ListQuery = v.InferOutput<typeof ListQuerySchema>;
 
-/** The query of the WebSocket feed. Other parameters are ignored. */
-export const FeedQuerySchema = v.looseObject({ since: v.optional(PositionSchema) });
+/** The query of the WebSocket feed: where to continue from, and the filter. Unknown parameters are refused (4400). */
+export const FeedQuerySchema = v.strictObject(
+  { since: v.optional(v.pipe(once("since"), PositionSchema)), ...filterParameters },
+  unknownQueryParameter,
+);
 export type FeedQuery = v.InferOutput<typeof FeedQuerySchema>;
 
 /** The path of GET /posts/:id; an id that cannot be a post names nothing (404). */

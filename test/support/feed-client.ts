@@ -1,7 +1,6 @@
-/** A frame as the feed sends it. */
-export type FeedFrame =
-  | { type: "insert"; position: string; post: { id: string; author: string; content: string; createdAt: string } }
-  | { type: "resync"; reason: string };
+import type { FeedFrame } from "../../src/protocol/frames.ts";
+
+export type { FeedFrame };
 
 export type CloseInfo = { code: number; reason: string };
 
@@ -42,8 +41,9 @@ export class FeedClient {
     return this.frames.filter((frame) => frame.type === "insert");
   }
 
+  /** The position of the last frame that has one: where to reconnect `since`. */
   get lastPosition(): string | undefined {
-    return this.inserts.at(-1)?.position;
+    return this.frames.findLast((frame) => "position" in frame)?.position;
   }
 
   /** Resolves when `condition` holds for the frames received so far; rejects after `timeoutMs` or on close. */

@@ -4,7 +4,8 @@ import { snapshotPosition } from "../../feed/position.ts";
 import type { PostsStore } from "../../mongo/posts-store.ts";
 import { PositionSchema } from "../../protocol/frames.ts";
 import { PostViewSchema } from "../../protocol/post-view.ts";
-import { ListQuerySchema, NewPostSchema, PostPathSchema } from "../../protocol/requests.ts";
+import { canonicalFilter, type FeedFilter } from "../../protocol/filter.ts";
+import { ListQuerySchema, NewPostSchema, PostEditSchema, PostPathSchema } from "../../protocol/requests.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
 
@@ -32,14 +33,15 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
       400: "bad query parameters",
       503: `${unavailable}, or this instance's change stream has not caught up within the connect timeout`,
     },
-    async handle({ query: { limit, before } }) {
-      const page = await posts.newest(limit, before);
+    async handle({ query: { limit, before, ...parameters } }) {
+      const filter = canonicalFilter(parameters);
+      const page = await posts.newest(limit, before, filter);
       // The position is only honest once this instance's stream has seen everything up to the snapshot.
       if (!(await feed.waitForTime(page.time, waitMs))) {
         throw new HttpProblem(503, "The change feed is catching up with MongoDB; retry shortly", { headers: { "Retry-After": "1" } });
       }
       const last = page.posts.at(-1);
-      const next = page.full && last ? `/posts?limit=${limit}&before=${last.id}` : null;
+      const next = page.full && last ? `/posts?${nextQuery(limit, last.id, filter)}` : null;
       return Response.json({ posts: page.posts, position: snapshotPosition(page.time), next });
     },
   });
@@ -77,5 +79,49 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
     },
   });
 
-  return [listPosts, createPost, getPost];
+  /** PATCH /posts/:id: a new content. The change stream delivers it as an update (or enter/leave). */
+  const editPost = defineRoute({
+    method: "PATCH",
+    path: "/posts/:id",
+    summary: "Edit a post's content",
+    params: PostPathSchema,
+    body: PostEditSchema,
+    responses: {
+      200: { description: "the post as stored after the edit, with updatedAt", schema: PostViewSchema },
+      400: "malformed JSON, a body that is not an object, or schema failures",
+      404: "unknown post id",
+      413: "body over 64 KiB",
+      415: "a content type other than application/json",
+      503: unavailable,
+    },
+    async handle({ params: { id }, body: { content } }) {
+      const view = await posts.edit(id, content);
+      if (!view) throw new HttpProblem(404, `No post with id ${JSON.stringify(id)}`);
+      return Response.json(view);
+    },
+  });
+
+  /** DELETE /posts/:id. The change stream delivers it as a delete (or leave). */
+  const deletePost = defineRoute({
+    method: "DELETE",
+    path: "/posts/:id",
+    summary: "Delete a post",
+    params: PostPathSchema,
+    responses: { 204: { description: "deleted" }, 404: "unknown post id (or already deleted)", 503: unavailable },
+    async handle({ params: { id } }) {
+      if (!(await posts.remove(id))) throw new HttpProblem(404, `No post with id ${JSON.stringify(id)}`);
+      return new Response(null, { status: 204 });
+    },
+  });
+
+  return [listPosts, createPost, getPost, editPost, deletePost];
+}
+
+/** The query of the next page: the same filter, older posts. */
+function nextQuery(limit: number, before: string, filter: FeedFilter): string {
+  const query = new URLSearchParams({ limit: String(limit), before });
+  for (const author of filter.author ?? []) query.append("author", author);
+  for (const id of filter.id ?? []) query.append("id", id);
+  if (filter.types) query.append("types", filter.types.join(","));
+  return query.toString();
 }
