@@ -3,6 +3,7 @@
 // Everything runs on loopback in child processes, bounded in count and time.
 import { FeedClient } from "../support/feed-client.ts";
 import { ServerProcess } from "../support/server-process.ts";
+import { startEmulatorProcess } from "./emulator-process.ts";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 const POSTS = 3_000;
@@ -11,22 +12,6 @@ const LATENCY_SAMPLES = 300;
 const DEADLINE = AbortSignal.timeout(180_000);
 
 type Figures = { acceptedPerSecond: number; deliveredPerSecond: number; latencyP50: number; latencyP99: number };
-
-async function startEmulatorProcess(): Promise<{ uri: string; stop(): Promise<void> }> {
-  const child = Bun.spawn(["bun", "test/support/mongo-emulator/main.ts", "--port", "0"], {
-    cwd: new URL("../../", import.meta.url).pathname,
-    stdout: "pipe",
-  });
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!/mongodb:\/\/\S+/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`emulator exited: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  const uri = /mongodb:\/\/\S+/.exec(text)![0];
-  return { uri, stop: async () => void (child.kill("SIGTERM"), await child.exited) };
-}
 
 async function measure(server: ServerProcess): Promise<Figures> {
   const { http, ws } = await server.listening(30_000);
