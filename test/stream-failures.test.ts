@@ -5,24 +5,10 @@ import { FeedClient } from "./support/feed-client.ts";
 import { startEmulator } from "./support/mongo-emulator/index.ts";
 import { uniqueDatabase, useMongoTarget, withDatabase } from "./support/mongo-target.ts";
 import { postIds } from "./support/post-writer.ts";
+import { holdStreamDown } from "./support/stream-down.ts";
 import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
 
 const mongo = useMongoTarget();
-
-/** Every getMore and resume aggregate of the feed server loses its connection until disposed. */
-async function holdStreamDown(uri: string, feed: TestFeed): Promise<AsyncDisposable> {
-  const down = feed.observed.next("stream-down");
-  await using stack = new AsyncDisposableStack();
-  const driver = stack.use(await connectDriver(uri));
-  stack.use(
-    await failPoint(driver, {
-      mode: "alwaysOn",
-      data: { failCommands: ["getMore", "aggregate"], closeConnection: true, appName: "mongo-feed" },
-    }),
-  );
-  await down;
-  return stack.move(); // disposed in reverse: the fail point goes off, then the driver closes
-}
 
 const nextEstablished = (feed: TestFeed) => feed.observed.next("stream-up", undefined, 30_000);
 

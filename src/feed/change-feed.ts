@@ -2,7 +2,7 @@ import { MongoServerError, type ChangeStream, type Collection, type ResumeToken 
 import type { ImageMode } from "../mongo/posts-collection.ts";
 import type { StoredPost } from "../mongo/stored-post.ts";
 import type { Observations } from "../observations.ts";
-import { backoffDelay, defaultBackoff, sleep, type BackoffPolicy } from "./backoff.ts";
+import { backoffDelay, defaultBackoff, sleep, type BackoffPolicy } from "../protocol/backoff.ts";
 import type { CheckpointStore } from "./checkpoint-store.ts";
 import type { Fanout } from "./fanout.ts";
 import { feedWatch, toFeedEvent, tokenData, type FeedEvent, type ImageSource, type PostsChange } from "./feed-event.ts";

@@ -47,7 +47,7 @@ const idValue = v.pipe(
 const typeValue = v.picklist(CHANGE_TYPES, (issue) => `unknown type ${JSON.stringify(issue.input)} (types are ${CHANGE_TYPES.join(", ")})`);
 
 /** The filter parameters: the same on `GET /posts` (where `types` has no effect) and on the feed. */
-export const filterParameters = {
+export const filterParameterSchemas = {
   author: v.optional(repeatable(authorValue, "authors")),
   id: v.optional(repeatable(idValue, "ids")),
   types: v.optional(
@@ -67,4 +67,12 @@ export function canonicalFilter(parameters: FeedFilter): FeedFilter {
   if (parameters.id) filter.id = parameters.id;
   if (parameters.types && parameters.types.length < CHANGE_TYPES.length) filter.types = parameters.types;
   return filter;
+}
+
+/** A filter as query parameters (`author` and `id` repeated, `types` a comma list): the same for `GET /posts` and the feed. */
+export function filterQuery(filter: FeedFilter, into = new URLSearchParams()): URLSearchParams {
+  for (const author of filter.author ?? []) into.append("author", author);
+  for (const id of filter.id ?? []) into.append("id", id);
+  if (filter.types) into.append("types", filter.types.join(","));
+  return into;
 }

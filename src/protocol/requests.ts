@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { filterParameters } from "./filter.ts";
+import { filterParameterSchemas } from "./filter.ts";
 import { PositionSchema } from "./frames.ts";
 import { POST_ID_PATTERN } from "./post-view.ts";
 
@@ -48,7 +48,7 @@ export const ListQuerySchema = v.strictObject(
       "20",
     ),
     before: v.optional(v.pipe(once("before"), v.regex(POST_ID_PATTERN, "before must be a post id (24 hex characters)"), v.toLowerCase())),
-    ...filterParameters,
+    ...filterParameterSchemas,
   },
   unknownQueryParameter,
 );
@@ -56,7 +56,7 @@ export type ListQuery = v.InferOutput<typeof ListQuerySchema>;
 
 /** The query of the WebSocket feed: where to continue from, and the filter. Unknown parameters are refused (4400). */
 export const FeedQuerySchema = v.strictObject(
-  { since: v.optional(v.pipe(once("since"), PositionSchema)), ...filterParameters },
+  { since: v.optional(v.pipe(once("since"), PositionSchema)), ...filterParameterSchemas },
   unknownQueryParameter,
 );
 export type FeedQuery = v.InferOutput<typeof FeedQuerySchema>;

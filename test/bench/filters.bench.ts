@@ -37,7 +37,10 @@ async function openSockets(urls: string[]): Promise<{ received: () => number; cl
 }
 
 async function measure(uri: string, filtered: boolean): Promise<Figures> {
-  await using server = ServerProcess.spawn({ MONGODB_URI: uri, LOG_LEVEL: "info" }, process.env.BENCH_PROFILE ? ["bun", "--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, "src/index.ts"] : undefined);
+  await using server = ServerProcess.spawn(
+    { MONGODB_URI: uri, LOG_LEVEL: "info" },
+    process.env.BENCH_PROFILE ? ["bun", "--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, "src/index.ts"] : undefined,
+  );
   const { ws } = await server.listening(30_000);
   const urls = Array.from({ length: AUTHORS * PER_AUTHOR }, (_, n) => (filtered ? `${ws}?author=a${n % AUTHORS}` : ws));
   urls.push(...Array.from({ length: UNFILTERED }, () => ws));

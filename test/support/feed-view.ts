@@ -1,16 +1,10 @@
 import type { PostView } from "../../src/protocol/post-view.ts";
+import { applyFrame } from "../../src/protocol/view.ts";
 import type { FeedFrame } from "./feed-client.ts";
 
-/**
- * The map rule a client keeps: insert, update and enter put the post; delete and leave
- * remove it. Applied to a connection's frames, it must end equal to `GET /posts` with the
- * same filter.
- */
+/** The map rule (src/protocol/view.ts) applied to a connection's frames. */
 export function applyFrames(frames: readonly FeedFrame[], view = new Map<string, PostView>()): Map<string, PostView> {
-  for (const frame of frames) {
-    if (frame.type === "insert" || frame.type === "update" || frame.type === "enter") view.set(frame.post.id, frame.post);
-    else if (frame.type === "delete" || frame.type === "leave") view.delete(frame.id);
-  }
+  for (const frame of frames) applyFrame(view, frame);
   return view;
 }
 

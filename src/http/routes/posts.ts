@@ -4,7 +4,7 @@ import { snapshotPosition } from "../../feed/position.ts";
 import type { PostsStore } from "../../mongo/posts-store.ts";
 import { PositionSchema } from "../../protocol/frames.ts";
 import { PostViewSchema } from "../../protocol/post-view.ts";
-import { canonicalFilter, type FeedFilter } from "../../protocol/filter.ts";
+import { canonicalFilter, type FeedFilter, filterQuery } from "../../protocol/filter.ts";
 import { ListQuerySchema, NewPostSchema, PostEditSchema, PostPathSchema } from "../../protocol/requests.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
@@ -119,9 +119,5 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
 
 /** The query of the next page: the same filter, older posts. */
 function nextQuery(limit: number, before: string, filter: FeedFilter): string {
-  const query = new URLSearchParams({ limit: String(limit), before });
-  for (const author of filter.author ?? []) query.append("author", author);
-  for (const id of filter.id ?? []) query.append("id", id);
-  if (filter.types) query.append("types", filter.types.join(","));
-  return query.toString();
+  return filterQuery(filter, new URLSearchParams({ limit: String(limit), before })).toString();
 }

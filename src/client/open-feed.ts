@@ -1,0 +1,244 @@
+import { type BackoffPolicy, backoffDelay, defaultBackoff } from "../protocol/backoff.ts";
+import { CloseCodes } from "../protocol/close-codes.ts";
+import { type FeedFilter, filterQuery } from "../protocol/filter.ts";
+import type { FeedFrame, Position } from "../protocol/frames.ts";
+import type { PostView } from "../protocol/post-view.ts";
+import { applyFrame, newestFirst } from "../protocol/view.ts";
+import { ItemQueue } from "./item-queue.ts";
+
+export type FeedOptions = {
+  /** The server: `http(s)://host:port` (or its `ws(s)://` address). */
+  url: string | URL;
+  filter?: FeedFilter;
+  /**
+   * Continue after this position instead of loading a snapshot first: the view then holds
+   * only what arrives from here on.
+   */
+  since?: Position;
+  /** A bearer token for servers with authentication (sent as the `bearer.<token>` subprotocol and in Authorization). */
+  token?: string | (() => string | Promise<string>);
+  /** How many posts a snapshot loads, following `next` (default 1,000). */
+  maxPosts?: number;
+  backoff?: BackoffPolicy;
+  /** For runtimes without the globals, and for tests. */
+  WebSocket?: typeof WebSocket;
+  fetch?: typeof fetch;
+};
+
+/** Where the client is: loading or connecting, connected, waiting to reconnect, or stopped for good. */
+export type FeedState = "connecting" | "live" | "backoff" | "closed";
+
+/** What the iterator yields: every frame that changed the client's view, and a `reset` whenever it loaded a snapshot. */
+export type FeedItem = Exclude<FeedFrame, { type: "resync" }> | { type: "reset"; posts: PostView[]; position: Position };
+
+type Listeners = {
+  state: (state: FeedState) => void;
+  frame: (frame: FeedItem) => void;
+  reset: (posts: PostView[], position: Position) => void;
+  /**
+   * The server refused the feed for good: a close it says not to retry (e.g. 4400), or a refused
+   * snapshot, given as 4000 + its HTTP status (400 → 4400, 401 → 4401, 403 → 4403) with the problem's words.
+   */
+  closed: (close: { code: number; reason: string }) => void;
+};
+
+/** A snapshot the server answered with an error; 400, 401 and 403 mean asking again cannot help. */
+class SnapshotRefused extends Error {
+  readonly reason: string;
+  constructor(
+    readonly status: number,
+    body: string,
+  ) {
+    super(`GET /posts answered ${status}`);
+    let problem: { detail?: string; issues?: { message: string }[] } = {};
+    try {
+      problem = JSON.parse(body);
+    } catch {
+      // not problem+json: the status says enough
+    }
+    this.reason = problem.issues?.[0]?.message ?? problem.detail ?? this.message;
+  }
+
+  get terminal(): boolean {
+    return this.status === 400 || this.status === 401 || this.status === 403;
+  }
+}
+
+/** The close codes after which reconnecting cannot help: the same request would be refused again. */
+const TERMINAL = new Set<number>(Object.values(CloseCodes).flatMap((entry) => (entry.reconnect ? [] : [entry.code])));
+const SUBPROTOCOL = "mongo-feed.v1";
+
+export type Feed = AsyncIterable<FeedItem> & {
+  /** The materialized view: posts by id, kept with the map rule. */
+  readonly posts: ReadonlyMap<string, PostView>;
+  /** The view as `GET /posts` lists it. */
+  newestFirst(): PostView[];
+  /** The last position seen: where a reconnect continues. */
+  readonly position: Position | undefined;
+  readonly state: FeedState;
+  /** How many times the client reconnected (after its first connection). */
+  readonly reconnects: number;
+  on<E extends keyof Listeners>(event: E, listener: Listeners[E]): () => void;
+  /** Stops for good: closes the socket, ends the iteration. */
+  close(): void;
+};
+
+/**
+ * Opens the feed and keeps it open: snapshot (`GET /posts`) then stream from its position,
+ * reconnecting after any close but the terminal ones with capped, jittered backoff, always
+ * with `since` = the last position seen. On `resync` it loads a new snapshot, replaces its
+ * view and emits one `reset`. Needs only `WebSocket` and `fetch`: browsers and Bun.
+ */
+export function openFeed(options: FeedOptions): Feed {
+  const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const base = new URL(options.url);
+  base.protocol = base.protocol === "wss:" || base.protocol === "https:" ? "https:" : "http:";
+  const filter = options.filter ?? {};
+  const maxPosts = options.maxPosts ?? 1_000;
+  const listeners = new Map<keyof Listeners, Set<Listeners[keyof Listeners]>>();
+  const queue = new ItemQueue<FeedItem>();
+  const view = new Map<string, PostView>();
+
+  let position = options.since;
+  let state: FeedState = "connecting";
+  let socket: WebSocket | undefined;
+  let attempt = 0;
+  let connections = 0;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const emit = <E extends keyof Listeners>(event: E, ...args: Parameters<Listeners[E]>) => {
+    for (const listener of listeners.get(event) ?? []) (listener as (...a: Parameters<Listeners[E]>) => void)(...args);
+  };
+  const setState = (next: FeedState) => {
+    if (next === state) return;
+    state = next;
+    emit("state", next);
+  };
+  const token = async () => (typeof options.token === "function" ? await options.token() : options.token);
+
+  async function snapshot(): Promise<void> {
+    const posts = new Map<string, PostView>();
+    let next: string | null = `/posts?${filterQuery(filter, new URLSearchParams({ limit: "100" }))}`;
+    let snapshotPosition: Position | undefined;
+    const bearer = await token();
+    while (next && posts.size < maxPosts) {
+      const response = await fetchImpl(new URL(next, base), { headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
+      if (!response.ok) throw new SnapshotRefused(response.status, await response.text());
+      const page = (await response.json()) as { posts: PostView[]; position: Position; next: string | null };
+      snapshotPosition ??= page.position;
+      for (const post of page.posts) posts.set(post.id, post);
+      next = page.next;
+    }
+    if (stopped) return;
+    view.clear();
+    for (const [id, post] of posts) view.set(id, post);
+    position = snapshotPosition;
+    const item: FeedItem = { type: "reset", posts: newestFirst(view), position: snapshotPosition! };
+    queue.push(item);
+    emit("reset", item.posts, item.position);
+  }
+
+  async function connect(): Promise<void> {
+    if (stopped) return;
+    setState("connecting");
+    try {
+      if (position === undefined) await snapshot();
+      if (stopped) return;
+      const url = new URL("/", base);
+      url.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+      filterQuery(filter, url.searchParams);
+      if (position !== undefined) url.searchParams.set("since", position);
+      const bearer = await token();
+      if (stopped) return;
+      open(url, bearer);
+    } catch (error) {
+      // A refusal (bad filter, bad token) would be refused again; anything else is a server down or restarting.
+      if (error instanceof SnapshotRefused && error.terminal) return finish({ code: 4000 + error.status, reason: error.reason });
+      retry();
+    }
+  }
+
+  function open(url: URL, bearer: string | undefined): void {
+    const current = new WebSocketImpl(url, bearer ? [SUBPROTOCOL, `bearer.${bearer}`] : undefined);
+    socket = current;
+    current.onopen = () => {
+      connections++;
+      attempt = 0;
+      setState("live");
+    };
+    current.onmessage = (event) => receive(current, String(event.data));
+    current.onclose = (event) => {
+      if (socket !== current || stopped) return;
+      socket = undefined;
+      if (TERMINAL.has(event.code)) return finish({ code: event.code, reason: event.reason });
+      retry();
+    };
+  }
+
+  function receive(from: WebSocket, data: string): void {
+    if (from !== socket) return;
+    const frame = JSON.parse(data) as FeedFrame;
+    if (frame.type === "resync") {
+      // Reload: the next connection starts from a fresh snapshot.
+      position = undefined;
+      socket = undefined;
+      from.close(1000, "resync");
+      void connect();
+      return;
+    }
+    if (!("position" in frame)) return; // frames of other kinds (e.g. auth) do not touch the view
+    if (frame.position === position) return; // never surface a duplicate
+    position = frame.position;
+    applyFrame(view, frame);
+    queue.push(frame);
+    emit("frame", frame);
+  }
+
+  function retry(): void {
+    if (stopped) return;
+    setState("backoff");
+    timer = setTimeout(() => void connect(), backoffDelay(attempt++, options.backoff ?? defaultBackoff));
+  }
+
+  function finish(close?: { code: number; reason: string }): void {
+    stopped = true;
+    clearTimeout(timer);
+    setState("closed");
+    if (close) emit("closed", close);
+    queue.end();
+  }
+
+  void connect();
+
+  return {
+    get posts() {
+      return view;
+    },
+    newestFirst: () => newestFirst(view),
+    get position() {
+      return position;
+    },
+    get state() {
+      return state;
+    },
+    get reconnects() {
+      return Math.max(0, connections - 1);
+    },
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener as Listeners[keyof Listeners]);
+      return () => void set.delete(listener as Listeners[keyof Listeners]);
+    },
+    close() {
+      if (stopped) return;
+      const current = socket;
+      socket = undefined;
+      current?.close(1000, "client closed");
+      finish();
+    },
+    [Symbol.asyncIterator]: () => queue.iterate(),
+  };
+}
