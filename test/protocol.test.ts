@@ -26,7 +26,8 @@ describe("schemas as JSON Schema", () => {
   const unused = {} as never;
   const routes = [
     feedUpgradeRoute({ feed: unused, waitMs: 0 }),
-    ...postsRoutes({ posts: unused, feed: unused, waitMs: 0 }),
+    ...postsRoutes({ posts: unused, idempotency: unused, feed: unused, waitMs: 0, authOn: false }),
+    ...postsRoutes({ posts: unused, idempotency: unused, feed: unused, waitMs: 0, authOn: true }),
     ...healthRoutes({ feed: unused, history: unused, connections: () => 0 }),
   ];
   // `trim` changes no JSON type; the lengths after it are what the schema documents.
@@ -45,6 +46,6 @@ describe("schemas as JSON Schema", () => {
 
   test("the frame union converts, one alternative per frame type", () => {
     const schema = convert(FeedFrameSchema, "output") as { oneOf: { properties: { type: { const: string } } }[] };
-    expect(schema.oneOf.map((alternative) => alternative.properties.type.const)).toEqual(["insert", "resync"]);
+    expect(schema.oneOf.map((alternative) => alternative.properties.type.const)).toEqual(["insert", "resync", "auth"]);
   });
 });

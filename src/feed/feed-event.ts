@@ -5,8 +5,8 @@ import { StoredPostSchema, toPostView, type StoredPost } from "../mongo/stored-p
 import type { Position } from "../protocol/frames.ts";
 import type { PostView } from "../protocol/post-view.ts";
 
-/** What a filter routes an event on: the post it is about and who wrote it. */
-export type RoutingKeys = { id: string; author: string };
+/** What a filter routes an event on: the post it is about and who wrote it (`authorId` only on posts written with auth on). */
+export type RoutingKeys = { id: string; author: string; authorId?: string };
 
 /** One change of the posts collection, as the feed sees it. */
 export type FeedEvent =
@@ -35,7 +35,8 @@ export function toFeedEvent(change: PostsChange): FeedEvent {
         return { kind: "skip", position, time, documentKey: String(change.documentKey._id), problems };
       }
       const post = toPostView(parsed.output);
-      return { kind: "insert", position, time, post, keys: { id: post.id, author: post.author } };
+      const keys: RoutingKeys = { id: post.id, author: post.author, ...(post.authorId === undefined ? {} : { authorId: post.authorId }) };
+      return { kind: "insert", position, time, post, keys };
     }
     default:
       return { kind: "skip", position, time, documentKey: "", problems: [`operation ${change.operationType} is not part of the feed`] };

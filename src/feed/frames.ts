@@ -11,3 +11,7 @@ export function insertFrame(position: Position, post: PostView): string {
 export function resyncFrame(reason: ResyncReason): string {
   return JSON.stringify({ type: "resync", reason });
 }
+
+export function authFrame(expiresAt: number): string {
+  return JSON.stringify({ type: "auth", expiresAt: new Date(expiresAt).toISOString() });
+}

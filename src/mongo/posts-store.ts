@@ -1,6 +1,5 @@
 import { ObjectId, type Collection, type Filter, type MongoClient, type Timestamp } from "mongodb";
 import type { PostView } from "../protocol/post-view.ts";
-import type { NewPost } from "../protocol/requests.ts";
 import { timestampToBigInt } from "./cluster-time.ts";
 import { postViewOf, toPostView, type StoredPost } from "./stored-post.ts";
 
@@ -14,10 +13,21 @@ export class PostsStore {
     private readonly collection: Collection<StoredPost>,
   ) {}
 
-  async insert(post: NewPost): Promise<PostView> {
-    const stored = { _id: new ObjectId(), ...post, createdAt: new Date() };
-    await this.collection.insertOne(stored);
-    return toPostView(stored);
+  /** A new post, its id chosen here (before anything is written, so a retry can reuse it). */
+  static newPost(fields: { author: string; authorId?: string | undefined; content: string }): StoredPost {
+    return {
+      _id: new ObjectId(),
+      author: fields.author,
+      ...(fields.authorId === undefined ? {} : { authorId: fields.authorId }),
+      content: fields.content,
+      createdAt: new Date(),
+    };
+  }
+
+  /** Inserts a post built by `newPost`; a duplicate `_id` (E11000) means it is already stored. */
+  async insertStored(post: StoredPost): Promise<PostView> {
+    await this.collection.insertOne({ ...post });
+    return toPostView(post);
   }
 
   /** Newest first, on a snapshot session: the page and its time describe the same instant. */

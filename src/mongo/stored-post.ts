@@ -6,13 +6,21 @@ import type { PostView } from "../protocol/post-view.ts";
 export const StoredPostSchema = v.object({
   _id: v.instance(ObjectId),
   author: v.string(),
+  /** The author's token `sub`, written only while auth is on. */
+  authorId: v.optional(v.string()),
   content: v.string(),
   createdAt: v.date(),
 });
 export type StoredPost = v.InferOutput<typeof StoredPostSchema>;
 
 export function toPostView(post: StoredPost): PostView {
-  return { id: post._id.toHexString(), author: post.author, content: post.content, createdAt: post.createdAt.toISOString() };
+  return {
+    id: post._id.toHexString(),
+    author: post.author,
+    ...(post.authorId === undefined ? {} : { authorId: post.authorId }),
+    content: post.content,
+    createdAt: post.createdAt.toISOString(),
+  };
 }
 
 /** The view of a document that has the post shape, or undefined for anything else. */

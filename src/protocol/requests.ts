@@ -19,12 +19,37 @@ const bodyKeyMessage = (issue: v.BaseIssue<unknown>) => {
 
 const unknownQueryParameter = (issue: v.BaseIssue<unknown>) => `unknown query parameter ${JSON.stringify(issue.path?.at(-1)?.key)}`;
 
-/** The body of POST /posts. Unknown keys are refused so typos are not silently dropped. */
+/**
+ * Controls that reorder text when displayed (a `\u202eadmin` reads as "nimda"), so a name can
+ * pose as another, and the brackets of markup.
+ */
+const POSING_CHARACTERS = /^[^\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069<>]*$/;
+
+/**
+ * A display name, from a body or a token: trimmed, 1–64 characters, and nothing that can
+ * pose as another name or as markup.
+ */
+export const AuthorSchema = v.pipe(
+  text("author", 64),
+  // One regex rather than checks: it converts to a JSON Schema pattern.
+  v.regex(POSING_CHARACTERS, "author must not contain bidirectional control characters, < or >"),
+);
+
+/** The body of POST /posts with auth off. Unknown keys are refused so typos are not silently dropped. */
 export const NewPostSchema = v.pipe(
-  v.strictObject({ author: text("author", 64), content: text("content", 10_000) }, bodyKeyMessage),
+  v.strictObject({ author: AuthorSchema, content: text("content", 10_000) }, bodyKeyMessage),
   v.title("post"),
 );
 export type NewPost = v.InferOutput<typeof NewPostSchema>;
+
+/** The body of POST /posts with auth on: the author comes from the token, so a body `author` is refused. */
+export const TokenPostSchema = v.pipe(
+  v.strictObject({ content: text("content", 10_000) }, (issue) =>
+    issue.path?.at(-1)?.key === "author" ? "the author comes from your token" : bodyKeyMessage(issue),
+  ),
+  v.title("post"),
+);
+export type TokenPost = v.InferOutput<typeof TokenPostSchema>;
 
 /** The query of GET /posts: a page of the newest posts. */
 export const ListQuerySchema = v.strictObject(

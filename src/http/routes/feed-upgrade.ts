@@ -1,7 +1,9 @@
 import type { Server } from "bun";
+import { FEED_SUBPROTOCOL, requestedSubprotocols } from "../../auth/bearer-token.ts";
 import type { ChangeFeed } from "../../feed/change-feed.ts";
 import { clusterTimeOf, wallClockMsOf } from "../../feed/position.ts";
 import type { FeedSocketData } from "../../feed/sockets.ts";
+import { CloseCodes } from "../../protocol/close-codes.ts";
 import { FeedQuerySchema } from "../../protocol/requests.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
@@ -20,19 +22,53 @@ export function feedUpgradeRoute({ feed, waitMs }: FeedUpgradeOptions): Route {
     method: "GET",
     path: "/",
     summary: "The WebSocket feed (an Upgrade: websocket handshake); frames are described in the README",
+    access: "read",
+    websocket: true,
     query: FeedQuerySchema,
-    responses: { 101: { description: "switching to the WebSocket feed" }, 426: "a plain GET without Upgrade: websocket" },
-    async handle({ request, server, query: { since } }) {
+    responses: {
+      101: { description: "switching to the WebSocket feed (a refused token is closed at once with 4401, or 1013)" },
+      403: "an Origin header that is not allowed (ALLOWED_ORIGINS)",
+      426: "a plain GET without Upgrade: websocket",
+    },
+    async handle({ request, server, query: { since }, identity, refused }) {
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") throw notAWebSocket();
+      if (refused) {
+        // Opened only to be closed at once: browsers can read a close code, not a handshake's status.
+        const refusal =
+          refused.failure === "unavailable"
+            ? { code: CloseCodes.keysUnavailable.code, reason: CloseCodes.keysUnavailable.reason }
+            : { code: CloseCodes.unauthorized.code, reason: closeReason(refused.description) };
+        return upgrade(server, request, { since: undefined, refusal });
+      }
       const time = since === undefined ? undefined : clusterTimeOf(since);
       // A position another instance handed out may be a moment ahead of this one's stream;
       // one from the future of the clock is unknown, and is told so at once (not after a wait).
       if (time !== undefined && time > feed.streamTime && wallClockMsOf(time) < Date.now() + FUTURE_TOLERANCE_MS) {
         await feed.waitForTime(time, waitMs);
       }
-      const data: FeedSocketData = { since };
-      if ((server as Server<FeedSocketData>).upgrade(request, { data })) return undefined;
-      throw notAWebSocket();
+      return upgrade(server, request, { since, ...(identity ? { identity } : {}) });
     },
   });
+}
+
+/**
+ * Upgrades with `mongo-feed.v1` as the subprotocol when the client asked for it, and with
+ * none otherwise: left alone, Bun would echo the first one asked for (a `bearer.<jwt>` too).
+ */
+function upgrade(server: Server<unknown>, request: Request, data: FeedSocketData): undefined {
+  const requested = requestedSubprotocols(request);
+  const protocol = requested.includes(FEED_SUBPROTOCOL) ? FEED_SUBPROTOCOL : "";
+  const headers = requested.length > 0 ? { "Sec-WebSocket-Protocol": protocol } : undefined;
+  if ((server as Server<FeedSocketData>).upgrade(request, { data, ...(headers ? { headers } : {}) })) return undefined;
+  throw notAWebSocket();
+}
+
+/** A close reason is at most 123 bytes of UTF-8. */
+function closeReason(text: string): string {
+  return Buffer.byteLength(text) <= 123
+    ? text
+    : `${Buffer.from(text)
+        .subarray(0, 120)
+        .toString("utf8")
+        .replace(/\uFFFD$/, "")}...`;
 }

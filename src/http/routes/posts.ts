@@ -1,14 +1,26 @@
 import * as v from "valibot";
+import { authorOf } from "../../auth/token-author.ts";
 import type { ChangeFeed } from "../../feed/change-feed.ts";
 import { snapshotPosition } from "../../feed/position.ts";
-import type { PostsStore } from "../../mongo/posts-store.ts";
+import { IDEMPOTENCY_WINDOW_SECONDS, IdempotencyStore } from "../../mongo/idempotency-store.ts";
+import { PostsStore } from "../../mongo/posts-store.ts";
 import { PositionSchema } from "../../protocol/frames.ts";
-import { PostViewSchema } from "../../protocol/post-view.ts";
-import { ListQuerySchema, NewPostSchema, PostPathSchema } from "../../protocol/requests.ts";
+import { PostViewSchema, type PostView } from "../../protocol/post-view.ts";
+import { ListQuerySchema, NewPostSchema, PostPathSchema, TokenPostSchema } from "../../protocol/requests.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
 
-export type PostsRoutesOptions = { posts: PostsStore; feed: ChangeFeed; waitMs: number };
+export type PostsRoutesOptions = {
+  posts: PostsStore;
+  idempotency: IdempotencyStore;
+  feed: ChangeFeed;
+  waitMs: number;
+  /** With auth on the author comes from the token, and a body may not name one. */
+  authOn: boolean;
+};
+
+/** RFC-draft Idempotency-Key values this server accepts: 1–128 visible ASCII characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 const PostListSchema = v.pipe(
   v.object({ posts: v.array(PostViewSchema), position: PositionSchema, next: v.nullable(v.string()) }),
@@ -17,7 +29,7 @@ const PostListSchema = v.pipe(
 
 const unavailable = "MongoDB is unavailable (with Retry-After)";
 
-export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[] {
+export function postsRoutes({ posts, idempotency, feed, waitMs, authOn }: PostsRoutesOptions): Route[] {
   /**
    * GET /posts: newest first, with the position of the read snapshot, so that
    * connecting with `since=<position>` yields exactly the posts committed after it.
@@ -26,10 +38,12 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
     method: "GET",
     path: "/posts",
     summary: "The newest posts, with the position to stream from",
+    access: "read",
     query: ListQuerySchema,
     responses: {
       200: { description: "a page of posts, newest first", schema: PostListSchema },
       400: "bad query parameters",
+      401: "a token is needed (auth on, reads not public) and is missing or invalid",
       503: `${unavailable}, or this instance's change stream has not caught up within the connect timeout`,
     },
     async handle({ query: { limit, before } }) {
@@ -44,22 +58,57 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
     },
   });
 
-  /** POST /posts: validate, insert, answer 201. The change stream, not this handler, broadcasts. */
+  /**
+   * POST /posts: validate, insert, answer 201. The change stream, not this handler, broadcasts.
+   * With an Idempotency-Key the post is created at most once per key and identity (24 h).
+   */
   const createPost = defineRoute({
     method: "POST",
     path: "/posts",
     summary: "Store a post; the feed delivers it to every client",
-    body: NewPostSchema,
+    access: "write",
+    body: authOn ? TokenPostSchema : NewPostSchema,
     responses: {
-      201: { description: "the stored post", schema: PostViewSchema, headers: { Location: "/posts/<id>" } },
-      400: "malformed JSON, invalid UTF-8, an empty body, a body that is not an object, or schema failures",
+      201: {
+        description: "the stored post (a retry with the same Idempotency-Key and body: the original one, with Idempotent-Replayed: true)",
+        schema: PostViewSchema,
+        headers: { Location: "/posts/<id>", "Idempotent-Replayed": "true, on a replay" },
+      },
+      400: "malformed JSON, invalid UTF-8, an empty body, a body that is not an object, schema failures, an author in the body with auth on, or a malformed Idempotency-Key",
+      401: "auth is on and the bearer token is missing or invalid (with WWW-Authenticate)",
+      403: "the token's name cannot be an author name",
       413: "body over 64 KiB",
       415: "a content type other than application/json",
-      503: unavailable,
+      422: "the Idempotency-Key was already used with a different request",
+      429: "over the write rate limit (with Retry-After and RateLimit headers)",
+      503: `${unavailable}; or the token cannot be checked right now`,
     },
-    async handle({ body }) {
-      const view = await posts.insert(body);
-      return Response.json(view, { status: 201, headers: { Location: `/posts/${view.id}` } });
+    async handle({ request, body, identity, clientAddress }) {
+      const key = request.headers.get("idempotency-key");
+      if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
+        throw new HttpProblem(400, "Idempotency-Key must be 1 to 128 visible ASCII characters");
+      }
+      let author: string;
+      if (identity) {
+        const fromToken = authorOf(identity);
+        if ("problem" in fromToken) throw new HttpProblem(403, fromToken.problem);
+        author = fromToken.author;
+      } else {
+        author = (body as v.InferOutput<typeof NewPostSchema>).author;
+      }
+      const post = PostsStore.newPost({ author, authorId: identity?.sub, content: body.content });
+      if (key === null) return created(await posts.insertStored(post));
+
+      const scope = identity ? `sub:${identity.sub}` : `address:${clientAddress()}`;
+      const requestHash = IdempotencyStore.requestHash({ method: "POST", path: "/posts", body });
+      const outcome = await idempotency.create(scope, key, requestHash, post);
+      if (outcome.kind === "conflict") {
+        throw new HttpProblem(
+          422,
+          `This Idempotency-Key was used with a different request in the last ${IDEMPOTENCY_WINDOW_SECONDS / 3600} hours; use a new key`,
+        );
+      }
+      return created(outcome.view, outcome.kind === "replayed");
     },
   });
 
@@ -68,6 +117,7 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
     method: "GET",
     path: "/posts/:id",
     summary: "One post",
+    access: "read",
     params: PostPathSchema,
     responses: { 200: { description: "the post", schema: PostViewSchema }, 404: "unknown post id", 503: unavailable },
     async handle({ params: { id } }) {
@@ -78,4 +128,10 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
   });
 
   return [listPosts, createPost, getPost];
+}
+
+function created(view: PostView, replayed = false): Response {
+  const headers: Record<string, string> = { Location: `/posts/${view.id}` };
+  if (replayed) headers["Idempotent-Replayed"] = "true";
+  return Response.json(view, { status: 201, headers });
 }
