@@ -1,7 +1,11 @@
 /** A frame as the feed sends it. */
 export type FeedFrame =
-  | { type: "insert"; position: string; post: { id: string; author: string; content: string; createdAt: string } }
-  | { type: "resync"; reason: string };
+  | { type: "insert"; position: string; post: { id: string; author: string; authorId?: string; content: string; createdAt: string } }
+  | { type: "resync"; reason: string }
+  | { type: "auth"; expiresAt: string };
+
+/** How to open the socket: subprotocols and headers (Bun's client can send any header, browsers cannot). */
+export type ConnectOptions = { protocols?: string[]; headers?: Record<string, string> };
 
 export type CloseInfo = { code: number; reason: string };
 
@@ -29,8 +33,8 @@ export class FeedClient {
     });
   }
 
-  static async connect(url: string): Promise<FeedClient> {
-    const socket = new WebSocket(url);
+  static async connect(url: string, options: ConnectOptions = {}): Promise<FeedClient> {
+    const socket = new WebSocket(url, options as unknown as string[]);
     const client = new FeedClient(socket);
     const { promise, resolve, reject } = Promise.withResolvers<FeedClient>();
     socket.addEventListener("open", () => resolve(client), { once: true });
@@ -40,6 +44,15 @@ export class FeedClient {
 
   get inserts() {
     return this.frames.filter((frame) => frame.type === "insert");
+  }
+
+  /** The subprotocol the server answered with ("" for none). */
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(frame: unknown): void {
+    this.socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
   }
 
   get lastPosition(): string | undefined {
