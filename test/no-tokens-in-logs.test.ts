@@ -17,7 +17,11 @@ afterAll(async () => {
 
 test("a server at debug level, used with valid, invalid and expiring tokens every way they travel, logs none of them", async () => {
   const secret = randomSecret();
-  await using server = ServerProcess.spawn({ MONGODB_URI: mongo.uri(uniqueDatabase("log_secrets")), AUTH_JWT_SECRET: secret, LOG_LEVEL: "debug" });
+  await using server = ServerProcess.spawn({
+    MONGODB_URI: mongo.uri(uniqueDatabase("log_secrets")),
+    AUTH_JWT_SECRET: secret,
+    LOG_LEVEL: "debug",
+  });
   const { http, ws } = await server.listening();
   const tokens = {
     valid: await signHs256(secret, claims()),
@@ -49,7 +53,8 @@ test("a server at debug level, used with valid, invalid and expiring tokens ever
   const everything = `${JSON.stringify(server.logs)}\n${server.stderr}`;
   expect(server.logs.filter((line) => line.event === "access-refused").length).toBeGreaterThan(10); // the refusals were logged...
   for (const [name, token] of Object.entries(tokens)) {
-    for (const part of token.split(".")) if (part.length > 8) expect({ name, found: everything.includes(part) }).toEqual({ name, found: false });
+    for (const part of token.split("."))
+      if (part.length > 8) expect({ name, found: everything.includes(part) }).toEqual({ name, found: false });
   }
   expect(everything).not.toContain(secret);
   expect(everything).not.toContain("access_token");
