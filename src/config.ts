@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import * as v from "valibot";
-import { jwksUrlProblem, MIN_SECRET_BYTES, type AuthSettings } from "./auth/auth-settings.ts";
+import { resolveAuthSettings, type AuthSettings } from "./auth/auth-settings.ts";
 import { parseProxyTrust } from "./http/client-address.ts";
-import { parseOriginList } from "./http/origin-policy.ts";
+import { commaList, flag, jwksUrl, optionalText, origins, secret } from "./setting-schemas.ts";
 
 const wholeNumber = (min: number, max: number) =>
   v.pipe(
@@ -29,63 +29,6 @@ const proxyTrust = v.pipe(
       return NEVER;
     }
     return trust;
-  }),
-);
-
-const optionalText = v.pipe(
-  v.string(),
-  v.trim(),
-  v.transform((text) => text || undefined),
-);
-
-const flag = v.pipe(
-  v.string(),
-  v.trim(),
-  v.toLowerCase(),
-  v.picklist(["true", "false"], "must be true or false"),
-  v.transform((text) => text === "true"),
-);
-
-const secret = v.pipe(
-  v.string(),
-  v.check(
-    (text) => text === "" || Buffer.byteLength(text) >= MIN_SECRET_BYTES,
-    `must be at least ${MIN_SECRET_BYTES} bytes (generate one with: openssl rand -base64 48)`,
-  ),
-  v.transform((text) => text || undefined),
-);
-
-const jwksUrl = v.pipe(
-  optionalText,
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    if (dataset.value === undefined) return undefined;
-    const problem = jwksUrlProblem(dataset.value);
-    if (!problem) return new URL(dataset.value);
-    addIssue({ message: problem });
-    return NEVER;
-  }),
-);
-
-const commaList = v.pipe(
-  v.string(),
-  v.transform((text) =>
-    text
-      .split(",")
-      .map((item) => item.trim())
-      .filter(Boolean),
-  ),
-  v.transform((items) => (items.length > 0 ? items : undefined)),
-);
-
-const origins = v.pipe(
-  v.string(),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    const parsed = parseOriginList(dataset.value);
-    if ("error" in parsed) {
-      addIssue({ message: parsed.error });
-      return NEVER;
-    }
-    return parsed;
   }),
 );
 
@@ -300,37 +243,22 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const values = parsed as Values;
-  const auth = authSettings(values, problems);
+  const auth = resolveAuthSettings(
+    {
+      secret: values.authJwtSecret,
+      jwksUrl: values.authJwksUrl,
+      issuer: values.authIssuer,
+      audience: values.authAudience,
+      publicRead: values.authPublicRead,
+      cooldownSeconds: values.authJwksCooldownSeconds,
+    },
+    problems,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 
   const databaseName = databaseFromUri(values.mongodbUri);
   const writeRateLimit = writeRateLimitOf(values, auth.mode !== "off");
   return { kind: "run", config: Object.freeze({ ...values, databaseName, auth, writeRateLimit }) };
-}
-
-/** The rules between the AUTH_* settings; each broken one is added to `problems`. */
-function authSettings(values: Values, problems: string[]): AuthSettings {
-  const { authJwtSecret: secret, authJwksUrl: jwksUrl, authIssuer: issuer, authAudience: audience, authPublicRead: publicRead } = values;
-  if (secret && jwksUrl) {
-    problems.push("AUTH_JWT_SECRET and AUTH_JWKS_URL are both set: choose one key source");
-    return { mode: "off", publicRead: true };
-  }
-  if (jwksUrl) {
-    if (!issuer) problems.push("AUTH_JWKS_URL needs AUTH_ISSUER: the iss your identity provider writes into its tokens");
-    if (!audience) problems.push("AUTH_JWKS_URL needs AUTH_AUDIENCE: the aud your identity provider writes for this API");
-    const cooldownMs = values.authJwksCooldownSeconds * 1000;
-    return { mode: "jwks", jwksUrl, cooldownMs, issuer: issuer ?? "", audience: audience ?? [], publicRead };
-  }
-  if (secret) return { mode: "secret", secret, publicRead, ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };
-  // Checks that would silently not happen: the operator believes tokens are checked.
-  for (const [name, set] of [
-    ["AUTH_ISSUER", issuer],
-    ["AUTH_AUDIENCE", audience],
-    ["AUTH_PUBLIC_READ", publicRead],
-  ] as const) {
-    if (set) problems.push(`${name} is set, but neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is: auth would be off`);
-  }
-  return { mode: "off", publicRead: true };
 }
 
 /** With auth on, writes are limited by default; with it off, only when a limit is set. `0` means no limit. */
