@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import * as v from "valibot";
+import { resolveAuthSettings, type AuthSettings } from "./auth/auth-settings.ts";
 import { parseProxyTrust } from "./http/client-address.ts";
+import { commaList, flag, jwksUrl, optionalText, origins, secret } from "./setting-schemas.ts";
 
 const wholeNumber = (min: number, max: number) =>
   v.pipe(
@@ -29,6 +31,20 @@ const proxyTrust = v.pipe(
     return trust;
   }),
 );
+
+/** A whole number, or empty for "the default that depends on other settings". */
+const optionalWholeNumber = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      if (dataset.value === "") return undefined;
+      const number = v.safeParse(wholeNumber(0, max), dataset.value);
+      if (number.success) return number.output;
+      addIssue({ message: number.issues[0].message });
+      return NEVER;
+    }),
+  );
 
 /**
  * Every setting: its environment variable, CLI flag, default and schema.
@@ -98,6 +114,72 @@ const settings = {
     schema: proxyTrust,
     help: "take the client address from X-Forwarded-For: true (one proxy in front), or the proxies' addresses/CIDRs",
   },
+  authJwtSecret: {
+    env: "AUTH_JWT_SECRET",
+    flag: "auth-jwt-secret",
+    fallback: "",
+    schema: secret,
+    secret: true,
+    help: "HS256 secret that signs tokens (at least 32 bytes); prefer the variable, flags show in ps",
+  },
+  authJwksUrl: {
+    env: "AUTH_JWKS_URL",
+    flag: "auth-jwks-url",
+    fallback: "",
+    schema: jwksUrl,
+    help: "JWKS endpoint of your identity provider (RS256, ES256, EdDSA keys); needs AUTH_ISSUER and AUTH_AUDIENCE",
+  },
+  authIssuer: {
+    env: "AUTH_ISSUER",
+    flag: "auth-issuer",
+    fallback: "",
+    schema: optionalText,
+    help: "the iss every token must carry",
+  },
+  authAudience: {
+    env: "AUTH_AUDIENCE",
+    flag: "auth-audience",
+    fallback: "",
+    schema: commaList,
+    help: "the aud every token must carry (comma-separated: any of them)",
+  },
+  authPublicRead: {
+    env: "AUTH_PUBLIC_READ",
+    flag: "auth-public-read",
+    fallback: "false",
+    schema: flag,
+    help: "true: reading (GET /posts, the WebSocket) needs no token; writing always does when auth is on",
+  },
+  authJwksCooldownSeconds: {
+    env: "AUTH_JWKS_COOLDOWN_SECONDS",
+    flag: "auth-jwks-cooldown-seconds",
+    fallback: "30",
+    schema: wholeNumber(0, 3600),
+    help: "after fetching the JWKS, how long an unknown kid waits before it may trigger another fetch",
+  },
+  allowedOrigins: {
+    env: "ALLOWED_ORIGINS",
+    flag: "allowed-origins",
+    fallback: "",
+    schema: origins,
+    help: "browser origins allowed to call the API and open sockets: exact origins, comma-separated, or *; unset: same origin only",
+  },
+  writeRateLimitPerMinute: {
+    env: "WRITE_RATE_LIMIT_PER_MINUTE",
+    flag: "write-rate-limit-per-minute",
+    fallback: "",
+    schema: optionalWholeNumber(1_000_000),
+    help: "writes per minute per identity (0: no limit)",
+    fallbackHelp: "60 with auth on, no limit with auth off",
+  },
+  writeRateLimitBurst: {
+    env: "WRITE_RATE_LIMIT_BURST",
+    flag: "write-rate-limit-burst",
+    fallback: "",
+    schema: optionalWholeNumber(1_000_000),
+    help: "writes an identity may make at once before the per-minute rate applies (0: no limit)",
+    fallbackHelp: "20 with auth on, no limit with auth off",
+  },
   logLevel: {
     env: "LOG_LEVEL",
     flag: "log-level",
@@ -105,13 +187,35 @@ const settings = {
     schema: v.picklist(["debug", "info", "warn", "error"], "must be one of debug, info, warn, error"),
     help: "least severe log level printed",
   },
-} as const;
+} as const satisfies Record<string, Setting>;
 
+type Setting = {
+  env: string;
+  flag: string;
+  fallback: string;
+  schema: v.GenericSchema<string, unknown>;
+  help: string;
+  /** Never echoed in an error message. */
+  secret?: boolean;
+  /** What --help says the default is, when it depends on other settings. */
+  fallbackHelp?: string;
+};
 type Settings = typeof settings;
-export type Config = Readonly<{ [K in keyof Settings]: v.InferOutput<Settings[K]["schema"]> }> & {
+type Values = { [K in keyof Settings]: v.InferOutput<Settings[K]["schema"]> };
+
+/** A token bucket per identity: `perMinute` sustained, `burst` at once. */
+export type WriteRateLimit = { perMinute: number; burst: number };
+
+export type Config = Readonly<Values> & {
   /** Database named in the MongoDB URI's path (social_network when the path is empty). */
   readonly databaseName: string;
+  /** How tokens are checked (from the AUTH_* settings). */
+  readonly auth: AuthSettings;
+  /** Undefined: writes are not rate limited. */
+  readonly writeRateLimit: WriteRateLimit | undefined;
 };
+
+const DEFAULT_WRITE_RATE = { perMinute: 60, burst: 20 };
 
 /** Startup cannot go on: every problem with the configuration, at once. */
 export class ConfigError extends Error {
@@ -129,17 +233,40 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   if (flags.version) return { kind: "version" };
 
   const problems: string[] = [];
-  const values: Record<string, unknown> = {};
-  for (const [key, setting] of Object.entries(settings)) {
+  const parsed: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings) as [string, Setting][]) {
     const raw = flags.values[setting.flag] ?? env[setting.env] ?? setting.fallback;
     const result = v.safeParse(setting.schema, raw);
-    if (result.success) values[key] = result.output;
-    else problems.push(`${setting.env} (--${setting.flag}) ${result.issues[0].message}, got ${JSON.stringify(raw)}`);
+    const got = setting.secret ? `got ${Buffer.byteLength(raw)} bytes` : `got ${JSON.stringify(raw)}`;
+    if (result.success) parsed[key] = result.output;
+    else problems.push(`${setting.env} (--${setting.flag}) ${result.issues[0].message}, ${got}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  const values = parsed as Values;
+  const auth = resolveAuthSettings(
+    {
+      secret: values.authJwtSecret,
+      jwksUrl: values.authJwksUrl,
+      issuer: values.authIssuer,
+      audience: values.authAudience,
+      publicRead: values.authPublicRead,
+      cooldownSeconds: values.authJwksCooldownSeconds,
+    },
+    problems,
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
 
-  const databaseName = databaseFromUri(values.mongodbUri as string);
-  return { kind: "run", config: Object.freeze({ ...values, databaseName }) as Config };
+  const databaseName = databaseFromUri(values.mongodbUri);
+  const writeRateLimit = writeRateLimitOf(values, auth.mode !== "off");
+  return { kind: "run", config: Object.freeze({ ...values, databaseName, auth, writeRateLimit }) };
+}
+
+/** With auth on, writes are limited by default; with it off, only when a limit is set. `0` means no limit. */
+function writeRateLimitOf(values: Values, authOn: boolean): WriteRateLimit | undefined {
+  const { writeRateLimitPerMinute: perMinute, writeRateLimitBurst: burst } = values;
+  if (!authOn && perMinute === undefined && burst === undefined) return undefined;
+  const limit = { perMinute: perMinute ?? DEFAULT_WRITE_RATE.perMinute, burst: burst ?? DEFAULT_WRITE_RATE.burst };
+  return limit.perMinute === 0 || limit.burst === 0 ? undefined : limit;
 }
 
 function readFlags(argv: readonly string[]) {
@@ -165,8 +292,9 @@ function databaseFromUri(uri: string): string {
 }
 
 function helpText(): string {
-  const rows = Object.values(settings).map(
-    (setting) => `  --${setting.flag.padEnd(22)} ${setting.env.padEnd(28)} ${setting.help} (default ${setting.fallback})`,
+  const rows = (Object.values(settings) as Setting[]).map(
+    (setting) =>
+      `  --${setting.flag.padEnd(28)} ${setting.env.padEnd(28)} ${setting.help} (default ${setting.fallbackHelp ?? (setting.fallback || "unset")})`,
   );
   return [
     "mongo-feed: a realtime MongoDB feed server (POST /posts, WebSocket at /)",
@@ -174,7 +302,7 @@ function helpText(): string {
     "Usage: mongo-feed [flags]   (every flag also reads from its environment variable)",
     "",
     ...rows,
-    "  -h, --help                 show this help",
-    "  --version                  print the version",
+    `  ${"-h, --help".padEnd(30)} show this help`,
+    `  ${"--version".padEnd(30)} print the version`,
   ].join("\n");
 }

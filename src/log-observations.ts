@@ -14,6 +14,19 @@ function lineFor(observation: Observation): Line {
       return ["debug", "request"];
     case "forwarded-for-ignored":
       return ["warn", "a request carries X-Forwarded-For but TRUST_PROXY is off: per-address limits apply to the proxy as a whole"];
+    case "auth-off":
+      return [
+        "warn",
+        "authentication is off: anyone can post as anyone (fine for bun run dev, not for production; set AUTH_JWT_SECRET or AUTH_JWKS_URL)",
+      ];
+    case "access-refused":
+      return ["debug", "access refused"];
+    case "jwks-unavailable":
+      return ["warn", "could not fetch the JWKS; tokens cannot be checked until it answers"];
+    case "token-refreshed":
+      return ["debug", "socket token refreshed"];
+    case "write-rate-limited":
+      return ["info", "a write was rate limited"];
     case "shutting-down":
       return ["info", "shutting down"];
     case "stopped":

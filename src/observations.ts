@@ -9,6 +9,16 @@ export type Observation =
   | { type: "signal-received"; signal: string }
   | { type: "request"; method: string; path: string }
   | { type: "forwarded-for-ignored" }
+  | { type: "auth-off" }
+  | {
+      type: "access-refused";
+      transport: "http" | "websocket";
+      failure: "missing" | "invalid" | "unavailable" | "forbidden";
+      description: string;
+    }
+  | { type: "jwks-unavailable"; url: string; error: unknown }
+  | { type: "token-refreshed"; expiresAt: string }
+  | { type: "write-rate-limited"; retryAfterSeconds: number }
   | { type: "shutting-down" }
   | { type: "stopped" }
   | { type: "stream-resuming"; floor: string | undefined }

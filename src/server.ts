@@ -1,18 +1,24 @@
 import type { MongoClient } from "mongodb";
+import { AccessGate } from "./auth/access-gate.ts";
+import { createTokenVerifier } from "./auth/token-verifier.ts";
 import type { Config } from "./config.ts";
 import { ChangeFeed } from "./feed/change-feed.ts";
 import { CheckpointStore, type FeedStateDocument } from "./feed/checkpoint-store.ts";
 import { Fanout } from "./feed/fanout.ts";
 import { FilterIndex } from "./feed/filter-index.ts";
 import { FeedHistory } from "./feed/history.ts";
+import { SocketAuth } from "./feed/socket-auth.ts";
 import { FeedSockets, type FeedSocketData } from "./feed/sockets.ts";
 import { clientAddressResolver } from "./http/client-address.ts";
+import { OriginPolicy } from "./http/origin-policy.ts";
 import { createRouter } from "./http/router.ts";
 import { feedUpgradeRoute } from "./http/routes/feed-upgrade.ts";
 import { healthRoutes } from "./http/routes/health.ts";
 import { postsRoutes } from "./http/routes/posts.ts";
+import { WriteRateLimiter } from "./http/write-rate-limiter.ts";
 import type { Logger } from "./logger.ts";
 import { preparePostsCollection } from "./mongo/posts-collection.ts";
+import { IdempotencyStore, type IdempotencyRecord } from "./mongo/idempotency-store.ts";
 import { PostsStore } from "./mongo/posts-store.ts";
 import type { StoredPost } from "./mongo/stored-post.ts";
 import type { Observations } from "./observations.ts";
@@ -44,12 +50,17 @@ export async function startFeedServer({ config, client, log, observations, signa
   const history = new FeedHistory({ size: config.historySize, ttlMs: config.historyTtlSeconds * 1000 });
   const checkpoints = new CheckpointStore(db.collection<FeedStateDocument>("feed_state"), collection.collectionName, observations);
   const filters = new FilterIndex(collection.collectionName);
+  const gate = new AccessGate(config.auth, createTokenVerifier(config.auth, observations));
+  if (!gate.authOn) observations.emit({ type: "auth-off" });
+  const posts = new PostsStore(client, collection);
+  const idempotency = new IdempotencyStore(db.collection<IdempotencyRecord>("idempotency_keys"), posts);
   const sockets = new FeedSockets({
     history,
     filters,
     sendBufferLimit: config.sendBufferLimit,
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     observations,
+    auth: new SocketAuth(gate, observations),
   });
   const fanout = new Fanout({ history, filters, publisher: sockets });
   const prepare = () => preparePostsCollection(db, collection.collectionName);
@@ -59,6 +70,7 @@ export async function startFeedServer({ config, client, log, observations, signa
   const feedStopped = feed.run(stopFeed.signal);
   try {
     await feed.established;
+    await idempotency.ensureIndexes(); // before listening: no request may find the TTL rule missing
   } catch (error) {
     stopFeed.abort();
     await feedStopped;
@@ -69,13 +81,16 @@ export async function startFeedServer({ config, client, log, observations, signa
   const router = createRouter(
     [
       feedUpgradeRoute({ feed, waitMs }),
-      ...postsRoutes({ posts: new PostsStore(client, collection), feed, waitMs }),
+      ...postsRoutes({ posts, idempotency, feed, waitMs, authOn: gate.authOn }),
       ...healthRoutes({ feed, history, connections: () => sockets.count }),
     ],
     {
       log,
       observations,
       clientAddressOf: clientAddressResolver(config.trustProxy, () => observations.emit({ type: "forwarded-for-ignored" })),
+      gate,
+      origins: new OriginPolicy(config.allowedOrigins),
+      ...(config.writeRateLimit ? { writeLimiter: new WriteRateLimiter(config.writeRateLimit) } : {}),
     },
   );
 

@@ -1,6 +1,6 @@
 // Defends: configuration is read once, flags win over the environment, and every problem is named at once.
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, loadConfig, type Config } from "../src/config.ts";
 
 function problemsOf(env: Record<string, string>, argv: string[] = []): readonly string[] {
   try {
@@ -26,8 +26,19 @@ describe("loadConfig", () => {
         sendBufferLimit: 1_048_576,
         idleTimeoutSeconds: 60,
         trustProxy: { hops: "none" },
+        authJwtSecret: undefined,
+        authJwksUrl: undefined,
+        authIssuer: undefined,
+        authAudience: undefined,
+        authPublicRead: false,
+        authJwksCooldownSeconds: 30,
+        allowedOrigins: { kind: "same-origin" },
+        writeRateLimitPerMinute: undefined,
+        writeRateLimitBurst: undefined,
         logLevel: "info",
         databaseName: "social_network",
+        auth: { mode: "off", publicRead: true },
+        writeRateLimit: undefined,
       },
     });
   });
@@ -80,5 +91,81 @@ describe("TRUST_PROXY", () => {
       'TRUST_PROXY (--trust-proxy) must be true, false, or a comma-separated list of IP addresses and CIDR ranges; not "yes"',
     );
     expect(problemsOf({ TRUST_PROXY: "10.0.0.0/33,1.2.3.4" })[0]).toContain('not "10.0.0.0/33"');
+  });
+});
+
+describe("authentication settings", () => {
+  const secret = "s".repeat(32);
+  const configOf = (env: Record<string, string>) => (loadConfig(env, []) as { config: Config }).config;
+
+  test("a secret of at least 32 bytes turns auth on, with the default write limit", () => {
+    expect(configOf({ AUTH_JWT_SECRET: secret, AUTH_ISSUER: "https://id.example/", AUTH_AUDIENCE: "feed" })).toMatchObject({
+      auth: { mode: "secret", secret, issuer: "https://id.example/", audience: ["feed"], publicRead: false },
+      writeRateLimit: { perMinute: 60, burst: 20 },
+    });
+  });
+
+  test("a JWKS URL needs an issuer and an audience; audiences are a comma-separated list", () => {
+    const config = configOf({
+      AUTH_JWKS_URL: "https://id.example/.well-known/jwks.json",
+      AUTH_ISSUER: "https://id.example/",
+      AUTH_AUDIENCE: "feed, feed-admin",
+      AUTH_PUBLIC_READ: "TRUE",
+      AUTH_JWKS_COOLDOWN_SECONDS: "5",
+    });
+    expect(config.auth).toEqual({
+      mode: "jwks",
+      jwksUrl: new URL("https://id.example/.well-known/jwks.json"),
+      cooldownMs: 5000,
+      issuer: "https://id.example/",
+      audience: ["feed", "feed-admin"],
+      publicRead: true,
+    });
+    expect(problemsOf({ AUTH_JWKS_URL: "https://id.example/jwks" })).toEqual([
+      "AUTH_JWKS_URL needs AUTH_ISSUER: the iss your identity provider writes into its tokens",
+      "AUTH_JWKS_URL needs AUTH_AUDIENCE: the aud your identity provider writes for this API",
+    ]);
+  });
+
+  test("names every auth problem in the one startup error, and never echoes the secret", () => {
+    const problems = problemsOf({
+      AUTH_JWT_SECRET: "too-short-secret",
+      AUTH_JWKS_URL: "http://id.example/jwks",
+      ALLOWED_ORIGINS: "https://a.example/path",
+    });
+    expect(problems).toEqual([
+      "AUTH_JWT_SECRET (--auth-jwt-secret) must be at least 32 bytes (generate one with: openssl rand -base64 48), got 16 bytes",
+      'AUTH_JWKS_URL (--auth-jwks-url) must be an https:// URL (http:// only for localhost), got "http://id.example/jwks"',
+      'ALLOWED_ORIGINS (--allowed-origins) must be *, or exact origins (scheme://host[:port], no path) comma-separated; not "https://a.example/path", got "https://a.example/path"',
+    ]);
+    expect(problems.join("\n")).not.toContain("too-short-secret");
+    expect(problemsOf({ AUTH_JWT_SECRET: secret, AUTH_JWKS_URL: "https://id.example/jwks" })).toEqual([
+      "AUTH_JWT_SECRET and AUTH_JWKS_URL are both set: choose one key source",
+    ]);
+  });
+
+  test("checks that would silently not happen are refused: issuer, audience or public reads without a key", () => {
+    expect(problemsOf({ AUTH_ISSUER: "https://id.example/", AUTH_PUBLIC_READ: "true" })).toEqual([
+      "AUTH_ISSUER is set, but neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is: auth would be off",
+      "AUTH_PUBLIC_READ is set, but neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is: auth would be off",
+    ]);
+  });
+
+  test("write limits: none by default with auth off, per address once set; 0 means no limit", () => {
+    expect(configOf({}).writeRateLimit).toBeUndefined();
+    expect(configOf({ WRITE_RATE_LIMIT_PER_MINUTE: "120" }).writeRateLimit).toEqual({ perMinute: 120, burst: 20 });
+    expect(configOf({ AUTH_JWT_SECRET: secret, WRITE_RATE_LIMIT_BURST: "0" }).writeRateLimit).toBeUndefined();
+    expect(configOf({ AUTH_JWT_SECRET: secret, WRITE_RATE_LIMIT_PER_MINUTE: "0" }).writeRateLimit).toBeUndefined();
+    expect(problemsOf({ WRITE_RATE_LIMIT_BURST: "lots" })).toEqual([
+      'WRITE_RATE_LIMIT_BURST (--write-rate-limit-burst) must be a whole number, got "lots"',
+    ]);
+  });
+
+  test("ALLOWED_ORIGINS: unset is same origin only, * is anyone, or exact origins normalized", () => {
+    expect(configOf({ ALLOWED_ORIGINS: "*" }).allowedOrigins).toEqual({ kind: "any" });
+    expect(configOf({ ALLOWED_ORIGINS: "https://App.example.com, http://localhost:3000/" }).allowedOrigins).toEqual({
+      kind: "listed",
+      origins: ["https://app.example.com", "http://localhost:3000"],
+    });
   });
 });

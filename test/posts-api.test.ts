@@ -219,10 +219,10 @@ describe("POST /posts", () => {
 
 describe("routing", () => {
   const cases: { method: string; path: string; status: number; allow?: string }[] = [
-    { method: "PUT", path: "/posts", status: 405, allow: "GET, POST, HEAD" },
-    { method: "DELETE", path: "/posts", status: 405, allow: "GET, POST, HEAD" },
-    { method: "POST", path: "/posts/0123456789abcdef01234567", status: 405, allow: "GET, PATCH, DELETE, HEAD" },
-    { method: "POST", path: "/", status: 405, allow: "GET, HEAD" },
+    { method: "PUT", path: "/posts", status: 405, allow: "GET, POST, HEAD, OPTIONS" },
+    { method: "DELETE", path: "/posts", status: 405, allow: "GET, POST, HEAD, OPTIONS" },
+    { method: "POST", path: "/posts/0123456789abcdef01234567", status: 405, allow: "GET, PATCH, DELETE, HEAD, OPTIONS" },
+    { method: "POST", path: "/", status: 405, allow: "GET, HEAD, OPTIONS" },
     { method: "GET", path: "/nothing-here", status: 404 },
     { method: "GET", path: "/posts/not-an-id", status: 404 },
     { method: "GET", path: "/posts/0123456789abcdef01234567", status: 404 },

@@ -26,7 +26,8 @@ describe("schemas as JSON Schema", () => {
   const unused = {} as never;
   const routes = [
     feedUpgradeRoute({ feed: unused, waitMs: 0 }),
-    ...postsRoutes({ posts: unused, feed: unused, waitMs: 0 }),
+    ...postsRoutes({ posts: unused, idempotency: unused, feed: unused, waitMs: 0, authOn: false }),
+    ...postsRoutes({ posts: unused, idempotency: unused, feed: unused, waitMs: 0, authOn: true }),
     ...healthRoutes({ feed: unused, history: unused, connections: () => 0 }),
   ];
   // `trim` and `to_lower_case` change no JSON type; what follows them is what the schema documents.
@@ -52,6 +53,7 @@ describe("schemas as JSON Schema", () => {
       "enter",
       "leave",
       "resync",
+      "auth",
     ]);
   });
 });

@@ -29,7 +29,7 @@ export type FeedOptions = {
 export type FeedState = "connecting" | "live" | "backoff" | "closed";
 
 /** What the iterator yields: every frame that changed the client's view, and a `reset` whenever it loaded a snapshot. */
-export type FeedItem = Exclude<FeedFrame, { type: "resync" }> | { type: "reset"; posts: PostView[]; position: Position };
+export type FeedItem = Exclude<FeedFrame, { type: "resync" | "auth" }> | { type: "reset"; posts: PostView[]; position: Position };
 
 type Listeners = {
   state: (state: FeedState) => void;
@@ -188,7 +188,7 @@ export function openFeed(options: FeedOptions): Feed {
       void connect();
       return;
     }
-    if (!("position" in frame)) return; // frames of other kinds (e.g. auth) do not touch the view
+    if (frame.type === "auth") return; // the server's answer to a token refresh: nothing for the view
     if (frame.position === position) return; // never surface a duplicate
     position = frame.position;
     applyFrame(view, frame);

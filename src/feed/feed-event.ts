@@ -6,8 +6,8 @@ import type { ChangeType } from "../protocol/filter.ts";
 import type { Position } from "../protocol/frames.ts";
 import type { PostView } from "../protocol/post-view.ts";
 
-/** What a filter routes an event on: the post it is about and who wrote it. */
-export type RoutingKeys = { id: string; author: string };
+/** What a filter routes an event on: the post it is about and who wrote it (`authorId` only on posts written with auth on). */
+export type RoutingKeys = { id: string; author: string; authorId?: string };
 
 /** A document that has the post shape, as the feed shows it. */
 export type PostImage = { post: PostView; keys: RoutingKeys };
@@ -106,7 +106,8 @@ function imageOf(document: unknown): PostImage | "absent" {
   const parsed = v.safeParse(StoredPostSchema, document);
   if (!parsed.success) return "absent";
   const post = toPostView(parsed.output);
-  return { post, keys: { id: post.id, author: post.author } };
+  const keys: RoutingKeys = { id: post.id, author: post.author, ...(post.authorId === undefined ? {} : { authorId: post.authorId }) };
+  return { post, keys };
 }
 
 /** A pre-image's side: unknown when MongoDB gave none (images off, or expired). */

@@ -24,3 +24,6 @@ export function resyncFrame(reason: ResyncReason): string {
 }
 
 export type { Position };
+export function authFrame(expiresAt: number): string {
+  return JSON.stringify({ type: "auth", expiresAt: new Date(expiresAt).toISOString() });
+}

@@ -1,4 +1,5 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import type { Identity } from "../auth/identity.ts";
 import type { Observations } from "../observations.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
 import type { FeedFilter } from "../protocol/filter.ts";
@@ -6,6 +7,7 @@ import type { FilterIndex, Subscription } from "./filter-index.ts";
 import { resyncFrame } from "./frames.ts";
 import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
+import type { SocketAuth } from "./socket-auth.ts";
 
 /**
  * Per-connection state lives on the connection. A `refusal` is a handshake the server
@@ -19,6 +21,9 @@ export type FeedSocketData = {
   refusal?: { code: number; reason: string };
   /** Set while the socket holds its filter's subscription. */
   subscription?: Subscription;
+  /** Who opened it (auth on); its token's expiry closes the socket unless refreshed. */
+  identity?: Identity;
+  expiryTimer?: ReturnType<typeof setTimeout>;
 };
 export type FeedSocket = ServerWebSocket<FeedSocketData>;
 
@@ -28,6 +33,8 @@ export type FeedSocketsOptions = {
   sendBufferLimit: number;
   idleTimeoutSeconds: number;
   observations: Observations;
+  /** Token expiry and refresh on authenticated sockets. */
+  auth: SocketAuth;
 };
 
 /**
@@ -56,8 +63,8 @@ export class FeedSockets implements Publisher {
 
   handler(): WebSocketHandler<FeedSocketData> {
     return {
-      // Client frames carry nothing; a small cap refuses oversize ones (close 1009).
-      maxPayloadLength: 4 * 1024,
+      // Client frames carry at most a token (auth); a small cap refuses oversize ones (close 1009).
+      maxPayloadLength: 16 * 1024,
       idleTimeout: this.options.idleTimeoutSeconds,
       sendPings: true,
       // Never let Bun drop a frame silently: a dropped frame followed by a delivered one is a
@@ -66,9 +73,10 @@ export class FeedSockets implements Publisher {
       closeOnBackpressureLimit: false,
       perMessageDeflate: false,
       open: (ws) => this.#opened(ws),
-      message: () => {},
+      message: (ws, message) => this.options.auth.message(ws, message),
       close: (ws, code, reason) => {
         this.#release(ws);
+        this.options.auth.closed(ws);
         if (!this.#open.delete(ws) && ws.data.refusal) return;
         this.options.observations.emit({ type: "socket-closed", code, reason, connections: this.#open.size });
       },
@@ -99,6 +107,8 @@ export class FeedSockets implements Publisher {
     }
     this.#open.add(ws);
     this.options.observations.emit({ type: "socket-opened", connections: this.#open.size });
+    this.options.auth.opened(ws);
+    if (ws.readyState !== 1) return; // its token expired during the handshake
     const subscription = this.options.filters.join(ws.data.filter);
     ws.data.subscription = subscription;
     const { since } = ws.data;

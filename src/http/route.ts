@@ -1,5 +1,7 @@
 import type { Server } from "bun";
 import type * as v from "valibot";
+import type { Access, AccessDecision } from "../auth/access-gate.ts";
+import type { Identity } from "../auth/identity.ts";
 
 export type Method = "GET" | "POST" | "PATCH" | "DELETE";
 export type AnySchema = v.GenericSchema<unknown, unknown>;
@@ -18,6 +20,10 @@ export type RouteContext<Params = unknown, Query = unknown, Body = unknown> = {
   body: Body;
   /** The client's address (the socket's peer, or X-Forwarded-For from a trusted proxy). */
   clientAddress: () => string;
+  /** Who the caller is: undefined when anonymous (public reads) or when auth is off. */
+  identity: Identity | undefined;
+  /** WebSocket routes only: why the handshake's token was refused; the handler closes the socket in-band. */
+  refused?: Extract<AccessDecision, { ok: false }>;
 };
 
 /**
@@ -30,6 +36,14 @@ export type RouteSpec<P = unknown, Q = unknown, B = unknown> = {
   /** `/posts/:id`: each `:name` is one path segment, validated by `params`. */
   path: `/${string}`;
   summary: string;
+  /** Who may call it; the router enforces it (401, 403, 503) before anything else runs. */
+  access: Access;
+  /**
+   * A WebSocket handshake: the token may also come from the subprotocol or `access_token`; a
+   * foreign Origin is refused with 403 before any upgrade; a refused token is handed to the
+   * handler as `refused` (browsers cannot read a handshake's status, only a close code).
+   */
+  websocket?: true;
   /** A failed path parameter means the path names nothing: 404 with the issue's message. */
   params?: P;
   query?: Q;

@@ -1,11 +1,16 @@
 import type { Server } from "bun";
 import * as v from "valibot";
+import type { AccessDecision, AccessGate } from "../auth/access-gate.ts";
+import { tokenFromAuthorization, tokenFromHandshake } from "../auth/bearer-token.ts";
+import type { Identity } from "../auth/identity.ts";
 import type { Logger } from "../logger.ts";
 import type { Observations } from "../observations.ts";
 import type { ClientAddressOf } from "./client-address.ts";
+import type { OriginPolicy } from "./origin-policy.ts";
 import { HttpProblem, problemResponse, toProblem, validationProblem } from "./problem.ts";
 import { readJsonBody } from "./read-json-body.ts";
 import type { AnySchema, Route } from "./route.ts";
+import type { WriteRateLimiter } from "./write-rate-limiter.ts";
 
 /** Bodies past this are refused while they stream in. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -14,43 +19,117 @@ type PathGroup = { pattern: RegExp; names: string[]; byMethod: Map<string, Route
 
 /**
  * Matches a path, then a method: an unknown path is a 404, a known path with the wrong
- * method a 405 with `Allow`. Then it validates the route's params, query and body, so
- * handlers only ever see valid input. Every error goes through the one mapper.
+ * method a 405 with `Allow` (OPTIONS answers with the methods, and CORS grants for allowed
+ * origins). Then access: the route's declared `access` against the request's token (401,
+ * 403, 503), and the write rate limit (429). Then it validates the route's params, query and
+ * body, so handlers only ever see valid input. Every error goes through the one mapper, and
+ * every answer carries the CORS headers its Origin is allowed.
  */
-export type RouterOptions = { log: Logger; observations: Observations; clientAddressOf: ClientAddressOf };
+export type RouterOptions = {
+  log: Logger;
+  observations: Observations;
+  clientAddressOf: ClientAddressOf;
+  gate: AccessGate;
+  origins: OriginPolicy;
+  /** Undefined: writes are not rate limited. */
+  writeLimiter?: WriteRateLimiter;
+};
 
-export function createRouter(routes: readonly Route[], { log, observations, clientAddressOf }: RouterOptions) {
+export function createRouter(routes: readonly Route[], options: RouterOptions) {
+  const { log, observations, clientAddressOf, origins } = options;
   const groups = groupByPath(routes);
   return async (request: Request, server: Server<unknown>): Promise<Response | undefined> => {
     const url = new URL(request.url);
     observations.emit({ type: "request", method: request.method, path: url.pathname });
+    const extraHeaders: Record<string, string> = origins.corsHeaders(request);
     try {
       for (const group of groups) {
         const match = group.pattern.exec(url.pathname);
         if (!match) continue;
+        if (request.method === "OPTIONS") return origins.preflight(request, allowedMethods(group));
         const route = group.byMethod.get(request.method === "HEAD" ? "GET" : request.method);
         if (!route) {
-          throw new HttpProblem(405, `${request.method} is not allowed on ${url.pathname}`, { headers: { Allow: allowedMethods(group) } });
+          throw new HttpProblem(405, `${request.method} is not allowed on ${url.pathname}`, {
+            headers: { Allow: `${allowedMethods(group)}, OPTIONS` },
+          });
+        }
+        const clientAddress = () => clientAddressOf(request, server);
+        const { identity, refused } = await authorize(route, request, url, options);
+        if (route.access === "write" && options.writeLimiter) {
+          const decision = options.writeLimiter.take(identity ? `sub:${identity.sub}` : `address:${clientAddress()}`);
+          Object.assign(extraHeaders, decision.headers);
+          if (!decision.allowed) {
+            observations.emit({ type: "write-rate-limited", retryAfterSeconds: decision.retryAfterSeconds });
+            throw new HttpProblem(429, `Too many writes; retry in ${decision.retryAfterSeconds} s`);
+          }
         }
         const params = parsePath(route, Object.fromEntries(group.names.map((name, index) => [name, match[index + 1]])));
-        const clientAddress = () => clientAddressOf(request, server);
         let query: unknown;
         if (route.query) {
           const parsed = v.safeParse(route.query, queryObject(url.searchParams));
           if (!parsed.success && route.onInvalidQuery) {
-            return route.onInvalidQuery(parsed.issues, { request, server, url, params, query: undefined, body: undefined, clientAddress });
+            const context = { request, server, url, params, query: undefined, body: undefined, clientAddress, identity, refused };
+            const answer = route.onInvalidQuery(parsed.issues, context);
+            return answer && withHeaders(answer, extraHeaders);
           }
           if (!parsed.success) throw validationProblem("The query is not valid", parsed.issues);
           query = parsed.output;
         }
         const body = route.body ? await readBody(route.body, request) : undefined;
-        return await route.handle({ request, server, url, params, query, body, clientAddress });
+        const response = await route.handle({ request, server, url, params, query, body, clientAddress, identity, refused });
+        return response && withHeaders(response, extraHeaders);
       }
       throw new HttpProblem(404, `Nothing lives at ${url.pathname}`);
     } catch (error) {
-      return problemResponse(toProblem(error, log), url.pathname);
+      return withHeaders(problemResponse(toProblem(error, log), url.pathname), extraHeaders);
     }
   };
+}
+
+/**
+ * The route's access against the request's token. HTTP routes refuse at once; a WebSocket
+ * handshake is refused with 403 only for a foreign Origin, and hands a refused token on.
+ */
+async function authorize(
+  route: Route,
+  request: Request,
+  url: URL,
+  { gate, origins, observations }: RouterOptions,
+): Promise<{ identity: Identity | undefined; refused?: Extract<AccessDecision, { ok: false }> }> {
+  if (route.websocket) {
+    const origin = request.headers.get("origin");
+    if (origin !== null && !origins.allows(origin, request)) {
+      observations.emit({ type: "access-refused", transport: "websocket", failure: "forbidden", description: "origin not allowed" });
+      throw new HttpProblem(403, "This page's origin may not open the feed (see ALLOWED_ORIGINS)");
+    }
+  }
+  const decision = await gate.check(route.access, route.websocket ? tokenFromHandshake(request, url) : tokenFromAuthorization(request));
+  if (decision.ok) return { identity: decision.identity };
+  observations.emit({
+    type: "access-refused",
+    transport: route.websocket ? "websocket" : "http",
+    failure: decision.failure,
+    description: decision.description,
+  });
+  if (route.websocket) return { identity: undefined, refused: decision };
+  if (decision.failure === "unavailable") {
+    throw new HttpProblem(503, `Cannot check your token right now: ${decision.description}; retry shortly`, {
+      headers: { "Retry-After": "5" },
+    });
+  }
+  const description = decision.description.replace(/["\\]/g, "");
+  throw new HttpProblem(401, `Authentication failed: ${description}`, {
+    headers: { "WWW-Authenticate": `Bearer error="invalid_token", error_description="${description}"` },
+  });
+}
+
+/** Adds headers to a response (Vary is appended, never replaced). */
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === "Vary") response.headers.append(name, value);
+    else response.headers.set(name, value);
+  }
+  return response;
 }
 
 function groupByPath(routes: readonly Route[]): PathGroup[] {

@@ -1,7 +1,6 @@
 import { ObjectId, type Collection, type Filter, type MongoClient, type Timestamp } from "mongodb";
 import type { FeedFilter } from "../protocol/filter.ts";
 import type { PostView } from "../protocol/post-view.ts";
-import type { NewPost } from "../protocol/requests.ts";
 import { timestampToBigInt } from "./cluster-time.ts";
 import { postShapeQuery, postViewOf, toPostView, type StoredPost } from "./stored-post.ts";
 
@@ -15,10 +14,21 @@ export class PostsStore {
     private readonly collection: Collection<StoredPost>,
   ) {}
 
-  async insert(post: NewPost): Promise<PostView> {
-    const stored = { _id: new ObjectId(), ...post, createdAt: new Date() };
-    await this.collection.insertOne(stored);
-    return toPostView(stored);
+  /** A new post, its id chosen here (before anything is written, so a retry can reuse it). */
+  static newPost(fields: { author: string; authorId?: string | undefined; content: string }): StoredPost {
+    return {
+      _id: new ObjectId(),
+      author: fields.author,
+      ...(fields.authorId === undefined ? {} : { authorId: fields.authorId }),
+      content: fields.content,
+      createdAt: new Date(),
+    };
+  }
+
+  /** Inserts a post built by `newPost`; a duplicate `_id` (E11000) means it is already stored. */
+  async insertStored(post: StoredPost): Promise<PostView> {
+    await this.collection.insertOne({ ...post });
+    return toPostView(post);
   }
 
   /**
@@ -53,19 +63,26 @@ export class PostsStore {
     return postViewOf(await this.collection.findOne({ _id: new ObjectId(id) }));
   }
 
-  /** Sets a post's content and `updatedAt`; the post as stored after, or undefined when there is no such post. */
-  async edit(id: string, content: string): Promise<PostView | undefined> {
+  /**
+   * Sets a post's content and `updatedAt`, only if `authorId` (when given) is its author's, in
+   * the same write; the post as stored after, or undefined when no such post was changed.
+   */
+  async edit(id: string, content: string, authorId?: string): Promise<PostView | undefined> {
     const after = await this.collection.findOneAndUpdate(
-      { _id: new ObjectId(id), ...postShapeQuery },
+      { _id: new ObjectId(id), ...postShapeQuery, ...(authorId === undefined ? {} : { authorId }) },
       { $set: { content, updatedAt: new Date() } },
       { returnDocument: "after" },
     );
     return postViewOf(after);
   }
 
-  /** True when a post was deleted, false when there was none. */
-  async remove(id: string): Promise<boolean> {
-    const { deletedCount } = await this.collection.deleteOne({ _id: new ObjectId(id), ...postShapeQuery });
+  /** True when a post was deleted (only if `authorId`, when given, is its author's), false when none was. */
+  async remove(id: string, authorId?: string): Promise<boolean> {
+    const { deletedCount } = await this.collection.deleteOne({
+      _id: new ObjectId(id),
+      ...postShapeQuery,
+      ...(authorId === undefined ? {} : { authorId }),
+    });
     return deletedCount === 1;
   }
 }

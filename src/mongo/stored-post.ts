@@ -6,6 +6,8 @@ import type { PostView } from "../protocol/post-view.ts";
 export const StoredPostSchema = v.object({
   _id: v.instance(ObjectId),
   author: v.string(),
+  /** The author's token `sub`, written only while auth is on. */
+  authorId: v.optional(v.string()),
   content: v.string(),
   createdAt: v.date(),
   updatedAt: v.optional(v.date()),
@@ -24,6 +26,7 @@ export function toPostView(post: StoredPost): PostView {
   const view: PostView = {
     id: post._id.toHexString(),
     author: post.author,
+    ...(post.authorId === undefined ? {} : { authorId: post.authorId }),
     content: post.content,
     createdAt: post.createdAt.toISOString(),
   };

@@ -10,7 +10,7 @@ export const CloseCodes = {
     meaning: "the server is shutting down: reconnect (to another instance) with since",
   },
   // Sent by Bun itself (maxPayloadLength), with its own reason.
-  messageTooBig: { code: 1009, reconnect: false, meaning: "the client sent a frame over 4 KiB" },
+  messageTooBig: { code: 1009, reconnect: false, meaning: "the client sent a frame over 16 KiB" },
   tryAgainLater: {
     code: 1013,
     reason: "send buffer limit exceeded; reconnect with since",
@@ -22,6 +22,30 @@ export const CloseCodes = {
     code: 4400,
     reconnect: false,
     meaning: "the query (filter or since) is not valid; the reason says what is wrong. Nothing was replayed or subscribed",
+  },
+  keysUnavailable: {
+    code: 1013,
+    reason: "cannot check tokens right now; reconnect shortly",
+    reconnect: true,
+    meaning: "the server could not check the token (its identity provider's keys are unreachable): reconnect shortly with since",
+  },
+  tokenExpired: {
+    code: 4001,
+    reason: "token expired",
+    reconnect: true,
+    meaning: "the token's exp passed and no fresh one was sent in an auth frame: reconnect with a fresh token and since",
+  },
+  // The reason says what is wrong with the token (or that none was sent).
+  unauthorized: {
+    code: 4401,
+    reconnect: false,
+    meaning: "no token, or an invalid one (the reason says which): nothing was sent; reconnect only with a valid token",
+  },
+  forbidden: {
+    code: 4403,
+    reason: "the refreshed token is for another subject",
+    reconnect: false,
+    meaning: "an auth frame carried a token for another sub: a socket keeps one identity; open a new one",
   },
 } as const satisfies Record<string, { code: number; reason?: string; reconnect: boolean; meaning: string }>;
 

@@ -32,11 +32,28 @@ export const EnterFrameSchema = postFrame("enter");
 export const LeaveFrameSchema = idFrame("leave");
 /** The server cannot give this client a complete replay: reload with GET /posts. */
 export const ResyncFrameSchema = v.object({ type: v.literal("resync"), reason: ResyncReasonSchema });
+/** The answer to a client's `auth` frame: the socket now stays open until `expiresAt`. */
+export const AuthFrameSchema = v.object({ type: v.literal("auth"), expiresAt: v.pipe(v.string(), v.isoTimestamp()) });
 
 /** Every frame the server sends: one JSON text message each, tagged by `type`. */
 export const FeedFrameSchema = v.pipe(
-  v.variant("type", [InsertFrameSchema, UpdateFrameSchema, DeleteFrameSchema, EnterFrameSchema, LeaveFrameSchema, ResyncFrameSchema]),
+  v.variant("type", [
+    InsertFrameSchema,
+    UpdateFrameSchema,
+    DeleteFrameSchema,
+    EnterFrameSchema,
+    LeaveFrameSchema,
+    ResyncFrameSchema,
+    AuthFrameSchema,
+  ]),
   v.title("FeedFrame"),
 );
 export type FeedFrame = v.InferOutput<typeof FeedFrameSchema>;
 export type FeedFrameType = FeedFrame["type"];
+
+/**
+ * The one frame a client sends: a fresh token before the current one expires (same `sub`,
+ * a later `exp`). Anything else a client sends is ignored.
+ */
+export const ClientAuthFrameSchema = v.pipe(v.object({ type: v.literal("auth"), token: v.string() }), v.title("ClientAuthFrame"));
+export type ClientAuthFrame = v.InferOutput<typeof ClientAuthFrameSchema>;

@@ -8,6 +8,8 @@ export const PostViewSchema = v.pipe(
   v.object({
     id: v.pipe(v.string(), v.regex(POST_ID_PATTERN)),
     author: v.string(),
+    /** The author's `sub` at the token issuer; only on posts written while auth was on. */
+    authorId: v.optional(v.string()),
     content: v.string(),
     createdAt: v.pipe(v.string(), v.isoTimestamp()),
     /** Only on a post that was edited. */

@@ -20,9 +20,25 @@ const bodyKeyMessage = (issue: v.BaseIssue<unknown>) => {
 
 const unknownQueryParameter = (issue: v.BaseIssue<unknown>) => `unknown query parameter ${JSON.stringify(issue.path?.at(-1)?.key)}`;
 
-/** The body of POST /posts. Unknown keys are refused so typos are not silently dropped. */
+/**
+ * Controls that reorder text when displayed (a `\u202eadmin` reads as "nimda"), so a name can
+ * pose as another, and the brackets of markup.
+ */
+const POSING_CHARACTERS = /^[^\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069<>]*$/;
+
+/**
+ * A display name, from a body or a token: trimmed, 1–64 characters, and nothing that can
+ * pose as another name or as markup.
+ */
+export const AuthorSchema = v.pipe(
+  text("author", 64),
+  // One regex rather than checks: it converts to a JSON Schema pattern.
+  v.regex(POSING_CHARACTERS, "author must not contain bidirectional control characters, < or >"),
+);
+
+/** The body of POST /posts with auth off. Unknown keys are refused so typos are not silently dropped. */
 export const NewPostSchema = v.pipe(
-  v.strictObject({ author: text("author", 64), content: text("content", 10_000) }, bodyKeyMessage),
+  v.strictObject({ author: AuthorSchema, content: text("content", 10_000) }, bodyKeyMessage),
   v.title("post"),
 );
 export type NewPost = v.InferOutput<typeof NewPostSchema>;
@@ -30,6 +46,15 @@ export type NewPost = v.InferOutput<typeof NewPostSchema>;
 /** The body of PATCH /posts/:id: the new content, trimmed and bounded like a new post's. */
 export const PostEditSchema = v.pipe(v.strictObject({ content: text("content", 10_000) }, bodyKeyMessage), v.title("edit"));
 export type PostEdit = v.InferOutput<typeof PostEditSchema>;
+
+/** The body of POST /posts with auth on: the author comes from the token, so a body `author` is refused. */
+export const TokenPostSchema = v.pipe(
+  v.strictObject({ content: text("content", 10_000) }, (issue) =>
+    issue.path?.at(-1)?.key === "author" ? "the author comes from your token" : bodyKeyMessage(issue),
+  ),
+  v.title("post"),
+);
+export type TokenPost = v.InferOutput<typeof TokenPostSchema>;
 
 /** A query parameter that may appear once (URLSearchParams gives repeats as a list). */
 const once = (name: string) => v.string(`${name} may be given only once`);
@@ -56,7 +81,12 @@ export type ListQuery = v.InferOutput<typeof ListQuerySchema>;
 
 /** The query of the WebSocket feed: where to continue from, and the filter. Unknown parameters are refused (4400). */
 export const FeedQuerySchema = v.strictObject(
-  { since: v.optional(v.pipe(once("since"), PositionSchema)), ...filterParameterSchemas },
+  {
+    since: v.optional(v.pipe(once("since"), PositionSchema)),
+    ...filterParameterSchemas,
+    /** A bearer token, for clients that can set neither a subprotocol nor a header (checked by the router, never logged). */
+    access_token: v.optional(v.union([v.string(), v.array(v.string())])),
+  },
   unknownQueryParameter,
 );
 export type FeedQuery = v.InferOutput<typeof FeedQuerySchema>;

@@ -2,6 +2,9 @@ import type { FeedFrame } from "../../src/protocol/frames.ts";
 
 export type { FeedFrame };
 
+/** How to open the socket: subprotocols and headers (Bun's client can send any header, browsers cannot). */
+export type ConnectOptions = { protocols?: string[]; headers?: Record<string, string> };
+
 export type CloseInfo = { code: number; reason: string };
 
 /**
@@ -28,8 +31,8 @@ export class FeedClient {
     });
   }
 
-  static async connect(url: string): Promise<FeedClient> {
-    const socket = new WebSocket(url);
+  static async connect(url: string, options: ConnectOptions = {}): Promise<FeedClient> {
+    const socket = new WebSocket(url, options as unknown as string[]);
     const client = new FeedClient(socket);
     const { promise, resolve, reject } = Promise.withResolvers<FeedClient>();
     socket.addEventListener("open", () => resolve(client), { once: true });
@@ -39,6 +42,15 @@ export class FeedClient {
 
   get inserts() {
     return this.frames.filter((frame) => frame.type === "insert");
+  }
+
+  /** The subprotocol the server answered with ("" for none). */
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(frame: unknown): void {
+    this.socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
   }
 
   /** The position of the last frame that has one: where to reconnect `since`. */

@@ -14,6 +14,7 @@ export function healthRoutes({ feed, history, connections }: HealthOptions): Rou
     method: "GET",
     path: "/health/live",
     summary: "Liveness: the process runs",
+    access: "public",
     responses: { 200: { description: "live", schema: LiveSchema } },
     handle: () => Response.json({ status: "live" }),
   });
@@ -22,6 +23,7 @@ export function healthRoutes({ feed, history, connections }: HealthOptions): Rou
     method: "GET",
     path: "/health/ready",
     summary: "Readiness: the change stream is up",
+    access: "public",
     responses: { 200: { description: "ready", schema: ReadySchema }, 503: "the change stream is down (with Retry-After)" },
     handle() {
       if (!feed.isUp) {

@@ -1,15 +1,29 @@
 import * as v from "valibot";
+import type { Identity } from "../../auth/identity.ts";
+import { mayChangePost } from "../../auth/post-ownership.ts";
+import { authorOf } from "../../auth/token-author.ts";
 import type { ChangeFeed } from "../../feed/change-feed.ts";
 import { snapshotPosition } from "../../feed/position.ts";
-import type { PostsStore } from "../../mongo/posts-store.ts";
+import { IDEMPOTENCY_WINDOW_SECONDS, IdempotencyStore } from "../../mongo/idempotency-store.ts";
+import { PostsStore } from "../../mongo/posts-store.ts";
 import { PositionSchema } from "../../protocol/frames.ts";
-import { PostViewSchema } from "../../protocol/post-view.ts";
 import { canonicalFilter, type FeedFilter, filterQuery } from "../../protocol/filter.ts";
-import { ListQuerySchema, NewPostSchema, PostEditSchema, PostPathSchema } from "../../protocol/requests.ts";
+import { type PostView, PostViewSchema } from "../../protocol/post-view.ts";
+import { ListQuerySchema, NewPostSchema, PostEditSchema, PostPathSchema, TokenPostSchema } from "../../protocol/requests.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
 
-export type PostsRoutesOptions = { posts: PostsStore; feed: ChangeFeed; waitMs: number };
+export type PostsRoutesOptions = {
+  posts: PostsStore;
+  idempotency: IdempotencyStore;
+  feed: ChangeFeed;
+  waitMs: number;
+  /** With auth on the author comes from the token, and a body may not name one. */
+  authOn: boolean;
+};
+
+/** RFC-draft Idempotency-Key values this server accepts: 1–128 visible ASCII characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 const PostListSchema = v.pipe(
   v.object({ posts: v.array(PostViewSchema), position: PositionSchema, next: v.nullable(v.string()) }),
@@ -18,7 +32,7 @@ const PostListSchema = v.pipe(
 
 const unavailable = "MongoDB is unavailable (with Retry-After)";
 
-export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[] {
+export function postsRoutes({ posts, idempotency, feed, waitMs, authOn }: PostsRoutesOptions): Route[] {
   /**
    * GET /posts: newest first, with the position of the read snapshot, so that
    * connecting with `since=<position>` yields exactly the posts committed after it.
@@ -27,10 +41,12 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
     method: "GET",
     path: "/posts",
     summary: "The newest posts, with the position to stream from",
+    access: "read",
     query: ListQuerySchema,
     responses: {
       200: { description: "a page of posts, newest first", schema: PostListSchema },
       400: "bad query parameters",
+      401: "a token is needed (auth on, reads not public) and is missing or invalid",
       503: `${unavailable}, or this instance's change stream has not caught up within the connect timeout`,
     },
     async handle({ query: { limit, before, ...parameters } }) {
@@ -46,22 +62,57 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
     },
   });
 
-  /** POST /posts: validate, insert, answer 201. The change stream, not this handler, broadcasts. */
+  /**
+   * POST /posts: validate, insert, answer 201. The change stream, not this handler, broadcasts.
+   * With an Idempotency-Key the post is created at most once per key and identity (24 h).
+   */
   const createPost = defineRoute({
     method: "POST",
     path: "/posts",
     summary: "Store a post; the feed delivers it to every client",
-    body: NewPostSchema,
+    access: "write",
+    body: authOn ? TokenPostSchema : NewPostSchema,
     responses: {
-      201: { description: "the stored post", schema: PostViewSchema, headers: { Location: "/posts/<id>" } },
-      400: "malformed JSON, invalid UTF-8, an empty body, a body that is not an object, or schema failures",
+      201: {
+        description: "the stored post (a retry with the same Idempotency-Key and body: the original one, with Idempotent-Replayed: true)",
+        schema: PostViewSchema,
+        headers: { Location: "/posts/<id>", "Idempotent-Replayed": "true, on a replay" },
+      },
+      400: "malformed JSON, invalid UTF-8, an empty body, a body that is not an object, schema failures, an author in the body with auth on, or a malformed Idempotency-Key",
+      401: "auth is on and the bearer token is missing or invalid (with WWW-Authenticate)",
+      403: "the token's name cannot be an author name",
       413: "body over 64 KiB",
       415: "a content type other than application/json",
-      503: unavailable,
+      422: "the Idempotency-Key was already used with a different request",
+      429: "over the write rate limit (with Retry-After and RateLimit headers)",
+      503: `${unavailable}; or the token cannot be checked right now`,
     },
-    async handle({ body }) {
-      const view = await posts.insert(body);
-      return Response.json(view, { status: 201, headers: { Location: `/posts/${view.id}` } });
+    async handle({ request, body, identity, clientAddress }) {
+      const key = request.headers.get("idempotency-key");
+      if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
+        throw new HttpProblem(400, "Idempotency-Key must be 1 to 128 visible ASCII characters");
+      }
+      let author: string;
+      if (identity) {
+        const fromToken = authorOf(identity);
+        if ("problem" in fromToken) throw new HttpProblem(403, fromToken.problem);
+        author = fromToken.author;
+      } else {
+        author = (body as v.InferOutput<typeof NewPostSchema>).author;
+      }
+      const post = PostsStore.newPost({ author, authorId: identity?.sub, content: body.content });
+      if (key === null) return created(await posts.insertStored(post));
+
+      const scope = identity ? `sub:${identity.sub}` : `address:${clientAddress()}`;
+      const requestHash = IdempotencyStore.requestHash({ method: "POST", path: "/posts", body });
+      const outcome = await idempotency.create(scope, key, requestHash, post);
+      if (outcome.kind === "conflict") {
+        throw new HttpProblem(
+          422,
+          `This Idempotency-Key was used with a different request in the last ${IDEMPOTENCY_WINDOW_SECONDS / 3600} hours; use a new key`,
+        );
+      }
+      return created(outcome.view, outcome.kind === "replayed");
     },
   });
 
@@ -70,6 +121,7 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
     method: "GET",
     path: "/posts/:id",
     summary: "One post",
+    access: "read",
     params: PostPathSchema,
     responses: { 200: { description: "the post", schema: PostViewSchema }, 404: "unknown post id", 503: unavailable },
     async handle({ params: { id } }) {
@@ -83,20 +135,24 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
   const editPost = defineRoute({
     method: "PATCH",
     path: "/posts/:id",
-    summary: "Edit a post's content",
+    summary: "Edit a post's content (auth on: only its author)",
+    access: "write",
     params: PostPathSchema,
     body: PostEditSchema,
     responses: {
       200: { description: "the post as stored after the edit, with updatedAt", schema: PostViewSchema },
       400: "malformed JSON, a body that is not an object, or schema failures",
+      401: "auth on: a missing or invalid token",
+      403: "auth on: the post is someone else's",
       404: "unknown post id",
       413: "body over 64 KiB",
       415: "a content type other than application/json",
+      429: "too many writes (with Retry-After)",
       503: unavailable,
     },
-    async handle({ params: { id }, body: { content } }) {
-      const view = await posts.edit(id, content);
-      if (!view) throw new HttpProblem(404, `No post with id ${JSON.stringify(id)}`);
+    async handle({ params: { id }, body: { content }, identity }) {
+      const view = await posts.edit(id, content, ownerOf(identity));
+      if (!view) throw await refusal(id, identity, "edit");
       return Response.json(view);
     },
   });
@@ -105,14 +161,32 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
   const deletePost = defineRoute({
     method: "DELETE",
     path: "/posts/:id",
-    summary: "Delete a post",
+    summary: "Delete a post (auth on: only its author)",
+    access: "write",
     params: PostPathSchema,
-    responses: { 204: { description: "deleted" }, 404: "unknown post id (or already deleted)", 503: unavailable },
-    async handle({ params: { id } }) {
-      if (!(await posts.remove(id))) throw new HttpProblem(404, `No post with id ${JSON.stringify(id)}`);
+    responses: {
+      204: { description: "deleted" },
+      401: "auth on: a missing or invalid token",
+      403: "auth on: the post is someone else's",
+      404: "unknown post id (or already deleted)",
+      429: "too many writes (with Retry-After)",
+      503: unavailable,
+    },
+    async handle({ params: { id }, identity }) {
+      if (!(await posts.remove(id, ownerOf(identity)))) throw await refusal(id, identity, "delete");
       return new Response(null, { status: 204 });
     },
   });
+
+  /** With auth on, a change applies only to the caller's own posts (checked in the same write). */
+  const ownerOf = (identity: Identity | undefined) => (authOn ? (identity?.sub ?? "") : undefined);
+
+  /** Why an edit or delete changed nothing: the post is someone else's (403), or there is none (404). */
+  const refusal = async (id: string, identity: Identity | undefined, action: string) => {
+    const post = await posts.byId(id);
+    if (post && !mayChangePost(authOn, identity, post)) return new HttpProblem(403, `Only the post's author may ${action} it`);
+    return new HttpProblem(404, `No post with id ${JSON.stringify(id)}`);
+  };
 
   return [listPosts, createPost, getPost, editPost, deletePost];
 }
@@ -120,4 +194,10 @@ export function postsRoutes({ posts, feed, waitMs }: PostsRoutesOptions): Route[
 /** The query of the next page: the same filter, older posts. */
 function nextQuery(limit: number, before: string, filter: FeedFilter): string {
   return filterQuery(filter, new URLSearchParams({ limit: String(limit), before })).toString();
+}
+
+function created(view: PostView, replayed = false): Response {
+  const headers: Record<string, string> = { Location: `/posts/${view.id}` };
+  if (replayed) headers["Idempotent-Replayed"] = "true";
+  return Response.json(view, { status: 201, headers });
 }

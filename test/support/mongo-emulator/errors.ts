@@ -21,6 +21,7 @@ const CODE_NAMES: Record<number, string> = {
   59: "CommandNotFound",
   63: "StaleShardVersion",
   66: "ImmutableField",
+  67: "CannotCreateIndex",
   72: "InvalidOptions",
   73: "InvalidNamespace",
   85: "IndexOptionsConflict",

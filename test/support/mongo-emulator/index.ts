@@ -14,6 +14,11 @@ export interface EmulatorOptions {
    * how clients react to a deployment without change streams. The URI then has no replicaSet.
    */
   standalone?: boolean;
+  /**
+   * How often the TTL monitor removes expired documents, in milliseconds: mongod's
+   * `ttlMonitorSleepSecs`, 60 s by default (also settable at run time with `setParameter`).
+   */
+  ttlMonitorIntervalMs?: number;
 }
 
 /** A running emulator: a single-node replica set `rs0`, server version 7.0. */
@@ -26,7 +31,7 @@ export interface Emulator extends AsyncDisposable {
 
 /** Starts the emulator and resolves once it accepts connections. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const state = new EmulatorState(options.historyLimit ?? 100_000, options.standalone ?? false);
+  const state = new EmulatorState(options.historyLimit ?? 100_000, options.standalone ?? false, options.ttlMonitorIntervalMs);
   const sockets = new Set<Socket<Connection>>();
   let listener: TCPSocketListener<Connection>;
   try {

@@ -1,11 +1,11 @@
 /**
- * Standalone emulator: `bun run emulator [--port 27017] [--history-limit 100000]`.
+ * Standalone emulator: `bun run emulator [--port 27017] [--history-limit 100000] [--ttl-monitor-interval-ms 60000]`.
  * Prints the connection string and runs until SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
 import { startEmulator } from "./index.ts";
 
-const USAGE = "usage: bun run emulator [--port <0-65535>] [--history-limit <n>]";
+const USAGE = "usage: bun run emulator [--port <0-65535>] [--history-limit <n>] [--ttl-monitor-interval-ms <ms>]";
 
 function parsePositiveInt(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
@@ -16,12 +16,15 @@ function parsePositiveInt(name: string, raw: string | undefined, fallback: numbe
   return value;
 }
 
-function readOptions(): { port: number; historyLimit: number } {
+type Options = { port: number; historyLimit: number; ttlMonitorIntervalMs: number };
+
+function readOptions(): Options {
   const { values } = parseArgs({
     args: Bun.argv.slice(2),
     options: {
       port: { type: "string" },
       "history-limit": { type: "string" },
+      "ttl-monitor-interval-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -34,10 +37,11 @@ function readOptions(): { port: number; historyLimit: number } {
   return {
     port: parsePositiveInt("port", values.port, 27017, 0, 65535),
     historyLimit: parsePositiveInt("history-limit", values["history-limit"], 100_000, 1, 100_000_000),
+    ttlMonitorIntervalMs: parsePositiveInt("ttl-monitor-interval-ms", values["ttl-monitor-interval-ms"], 60_000, 10, 86_400_000),
   };
 }
 
-let options: { port: number; historyLimit: number };
+let options: Options;
 try {
   options = readOptions();
 } catch (error) {

@@ -1,10 +1,11 @@
-/** Everything one running emulator owns: data, history, cursors, fail points and pending timers. */
+/** Everything one running emulator owns: data, history, cursors, fail points, the TTL monitor and pending timers. */
 import { Binary, ObjectId, Long, type Document } from "bson";
 import { CursorRegistry } from "./cursors.ts";
 import { FailPoints } from "./fail-points.ts";
 import { Oplog } from "./oplog.ts";
 import { RetryableWrites } from "./retryable-writes.ts";
 import { Store } from "./store.ts";
+import { TtlMonitor } from "./ttl-monitor.ts";
 import { toTimestamp } from "./cluster-clock.ts";
 
 const ZERO_HASH_BINARY = new Binary(new Uint8Array(20), 0);
@@ -16,6 +17,7 @@ export class EmulatorState {
   readonly cursors = new CursorRegistry();
   readonly failPoints = new FailPoints();
   readonly retryableWrites = new RetryableWrites();
+  readonly ttlMonitor: TtlMonitor;
   readonly processId = new ObjectId();
   readonly electionId = new ObjectId("7fffffff0000000000000001");
   readonly startedAt = new Date();
@@ -31,9 +33,11 @@ export class EmulatorState {
     historyLimit: number,
     /** A standalone mongod: no replica set, no change streams. */
     readonly standalone = false,
+    ttlMonitorIntervalMs?: number,
   ) {
     this.oplog = new Oplog(historyLimit);
     this.store = new Store(this.oplog);
+    this.ttlMonitor = new TtlMonitor(this.store, ttlMonitorIntervalMs);
     this.#reaper = setInterval(() => this.cursors.reapIdle(Date.now()), 60_000);
     this.#reaper.unref();
   }
@@ -78,6 +82,7 @@ export class EmulatorState {
   shutdown(): void {
     this.closed = true;
     clearInterval(this.#reaper);
+    this.ttlMonitor.stop();
     for (const entry of this.#timers) {
       clearTimeout(entry.timer);
       entry.resolve();

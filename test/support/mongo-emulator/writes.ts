@@ -2,6 +2,7 @@
 import { ObjectId, type Document } from "bson";
 import { update as applyModifier } from "mingo";
 import { CommandError } from "./errors.ts";
+import { isIndexed, uniqueKeyOf } from "./index-entries.ts";
 import type { Oplog } from "./oplog.ts";
 import { runStages } from "./query.ts";
 import type { Collection, IndexSpec } from "./store.ts";
@@ -161,17 +162,20 @@ function throwImmutableId(before: Document): never {
 
 function checkUniqueIndexes(coll: Collection, doc: Document, ownKey: string): void {
   for (const index of coll.indexes) {
-    if (!index.unique || index.name === "_id_") continue;
-    const fields = Object.keys(index.key);
-    const keyValue: Document = {};
-    for (const field of fields) keyValue[field] = getPath(doc, field) ?? null;
-    const wanted = fields.map((f) => keyOf(keyValue[f])).join("\u0000");
+    if (!index.unique || index.name === "_id_" || !isIndexed(index, doc)) continue;
+    const wanted = uniqueKeyOf(index, doc);
     for (const [otherKey, other] of coll.docs) {
-      if (otherKey === ownKey) continue;
-      const otherKeyString = fields.map((f) => keyOf(getPath(other, f) ?? null)).join("\u0000");
-      if (otherKeyString === wanted) throw duplicateKey(coll, index, keyValue);
+      if (otherKey === ownKey || !isIndexed(index, other)) continue;
+      if (uniqueKeyOf(index, other) === wanted) throw duplicateKey(coll, index, keyValueOf(index, doc));
     }
   }
+}
+
+/** The `keyValue` a duplicate key error reports: each key field, null when missing. */
+export function keyValueOf(index: IndexSpec, doc: Document): Document {
+  const keyValue: Document = {};
+  for (const field of Object.keys(index.key)) keyValue[field] = getPath(doc, field) ?? null;
+  return keyValue;
 }
 
 /** The DuplicateKey (11000) error a 7.0 server reports, with keyPattern and keyValue. */

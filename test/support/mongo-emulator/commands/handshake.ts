@@ -1,6 +1,7 @@
-/** hello / isMaster (including the awaitable "streaming" hello of the driver's monitor), ping, buildInfo. */
+/** hello / isMaster (including the awaitable "streaming" hello of the driver's monitor), ping, buildInfo, get/setParameter. */
 import { Long, type Document } from "bson";
 import { toTimestamp } from "../cluster-clock.ts";
+import { CommandError } from "../errors.ts";
 import type { CommandContext, CommandHandler } from "./context.ts";
 
 const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
@@ -78,6 +79,40 @@ const buildInfo: CommandHandler = () => ({
   ok: 1,
 });
 
+/** getParameter: the feature compatibility version, and the TTL monitor's settings when asked for. */
+const getParameter: CommandHandler = (ctx) => {
+  const reply: Document = { featureCompatibilityVersion: { version: "7.0" } };
+  const { ttlMonitor } = ctx.state;
+  if (ctx.command.ttlMonitorSleepSecs !== undefined) reply.ttlMonitorSleepSecs = Math.max(1, Math.round(ttlMonitor.intervalMs / 1000));
+  if (ctx.command.ttlMonitorEnabled !== undefined) reply.ttlMonitorEnabled = ttlMonitor.enabled;
+  reply.ok = 1;
+  return reply;
+};
+
+/** setParameter on admin: `ttlMonitorSleepSecs` (a positive integer, used at once) and `ttlMonitorEnabled`; others are accepted. */
+const setParameter: CommandHandler = (ctx) => {
+  if (ctx.db !== "admin") throw new CommandError(13, "setParameter may only be run against the admin database.");
+  const { command, state } = ctx;
+  if (command.ttlMonitorSleepSecs !== undefined) {
+    const seconds = Number(command.ttlMonitorSleepSecs);
+    if (!Number.isInteger(seconds) || seconds < 1) {
+      throw new CommandError(
+        2,
+        `Invalid value for parameter ttlMonitorSleepSecs: ${String(command.ttlMonitorSleepSecs)} is not greater than or equal to 1`,
+      );
+    }
+    const was = Math.max(1, Math.round(state.ttlMonitor.intervalMs / 1000));
+    state.ttlMonitor.intervalMs = seconds * 1000;
+    return { was, ok: 1 };
+  }
+  if (command.ttlMonitorEnabled !== undefined) {
+    const was = state.ttlMonitor.enabled;
+    state.ttlMonitor.enabled = command.ttlMonitorEnabled === true;
+    return { was, ok: 1 };
+  }
+  return { was: null, ok: 1 };
+};
+
 export const handshakeCommands: Record<string, CommandHandler> = {
   hello: makeHello(false),
   isMaster: makeHello(true),
@@ -85,7 +120,7 @@ export const handshakeCommands: Record<string, CommandHandler> = {
   ping: () => ({ ok: 1 }),
   buildInfo,
   buildinfo: buildInfo,
-  getParameter: () => ({ featureCompatibilityVersion: { version: "7.0" }, ok: 1 }),
+  getParameter,
   getCmdLineOpts: () => ({ argv: ["mongod", "--replSet", "rs0"], parsed: { replication: { replSet: "rs0" } }, ok: 1 }),
   hostInfo: () => ({ system: { hostname: "127.0.0.1", numCores: 1 }, os: { type: "Linux" }, extra: {}, ok: 1 }),
   serverStatus: (ctx) => ({ host: ctx.state.host, version: "7.0.14", process: "mongod", uptime: 1, ok: 1 }),
@@ -103,5 +138,5 @@ export const handshakeCommands: Record<string, CommandHandler> = {
   logout: () => ({ ok: 1 }),
   whatsmyuri: () => ({ you: "127.0.0.1:0", ok: 1 }),
   getLog: () => ({ totalLinesWritten: 0, log: [], ok: 1 }),
-  setParameter: () => ({ was: null, ok: 1 }),
+  setParameter,
 };

@@ -1,9 +1,10 @@
-/** createIndexes, dropIndexes, listIndexes (unique indexes are enforced on insert and update). */
+/** createIndexes, dropIndexes, listIndexes (unique indexes, partial and sparse ones too, are enforced on insert and update). */
 import { Long, type Document } from "bson";
 import { CommandError } from "../errors.ts";
 import type { IndexSpec } from "../store.ts";
-import { duplicateKey } from "../writes.ts";
-import { getPath, keyOf } from "../values.ts";
+import { checkIndexOptions, isIndexed, uniqueKeyOf } from "../index-entries.ts";
+import { duplicateKey, keyValueOf } from "../writes.ts";
+import { keyOf } from "../values.ts";
 import type { CommandHandler } from "./context.ts";
 
 function defaultName(key: Document): string {
@@ -15,6 +16,8 @@ function defaultName(key: Document): string {
 const createIndexes: CommandHandler = (ctx) => {
   const { command, state } = ctx;
   const name = String(command.createIndexes);
+  // Specs are validated before anything is created, the collection included.
+  for (const raw of (command.indexes ?? []) as Document[]) checkIndexOptions(raw as IndexSpec);
   const existed = state.store.get(ctx.db, name) !== undefined;
   const coll = state.store.ensure(ctx.db, name);
   const before = coll.indexes.length;
@@ -32,10 +35,9 @@ const createIndexes: CommandHandler = (ctx) => {
     if (spec.unique) {
       const seen = new Set<string>();
       for (const doc of coll.docs.values()) {
-        const keyValue: Document = {};
-        for (const field of Object.keys(key)) keyValue[field] = getPath(doc, field) ?? null;
-        const k = keyOf(keyValue);
-        if (seen.has(k)) throw duplicateKey(coll, spec, keyValue);
+        if (!isIndexed(spec, doc)) continue;
+        const k = uniqueKeyOf(spec, doc);
+        if (seen.has(k)) throw duplicateKey(coll, spec, keyValueOf(spec, doc));
         seen.add(k);
       }
     }

@@ -1,0 +1,62 @@
+import * as v from "valibot";
+import { jwksUrlProblem, MIN_SECRET_BYTES } from "./auth/auth-settings.ts";
+import { parseOriginList } from "./http/origin-policy.ts";
+
+// Value schemas of the settings in config.ts that are more than a number or a word.
+
+export const optionalText = v.pipe(
+  v.string(),
+  v.trim(),
+  v.transform((text) => text || undefined),
+);
+
+export const flag = v.pipe(
+  v.string(),
+  v.trim(),
+  v.toLowerCase(),
+  v.picklist(["true", "false"], "must be true or false"),
+  v.transform((text) => text === "true"),
+);
+
+export const secret = v.pipe(
+  v.string(),
+  v.check(
+    (text) => text === "" || Buffer.byteLength(text) >= MIN_SECRET_BYTES,
+    `must be at least ${MIN_SECRET_BYTES} bytes (generate one with: openssl rand -base64 48)`,
+  ),
+  v.transform((text) => text || undefined),
+);
+
+export const jwksUrl = v.pipe(
+  optionalText,
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    if (dataset.value === undefined) return undefined;
+    const problem = jwksUrlProblem(dataset.value);
+    if (!problem) return new URL(dataset.value);
+    addIssue({ message: problem });
+    return NEVER;
+  }),
+);
+
+export const commaList = v.pipe(
+  v.string(),
+  v.transform((text) =>
+    text
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  ),
+  v.transform((items) => (items.length > 0 ? items : undefined)),
+);
+
+export const origins = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const parsed = parseOriginList(dataset.value);
+    if ("error" in parsed) {
+      addIssue({ message: parsed.error });
+      return NEVER;
+    }
+    return parsed;
+  }),
+);
