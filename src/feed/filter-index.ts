@@ -9,12 +9,13 @@ export type Subscription = { readonly topic: string; readonly canonical: FeedFil
 /**
  * The distinct filters of the open sockets, indexed so that an event finds the filters it
  * may concern without a loop over sockets or over unrelated filters. Each filter is indexed
- * under its most selective key (its ids, else its authors, else as open): a filter can only
- * match a post whose id (or author) it lists.
+ * under its most selective key (its ids, else its authorIds, else its authors, else as open): a filter can only
+ * match a post whose id (or authorId, or author) it lists.
  */
 export class FilterIndex {
   readonly #byTopic = new Map<string, Subscription>();
   readonly #byId = new Map<string, Set<Subscription>>();
+  readonly #byAuthorId = new Map<string, Set<Subscription>>();
   readonly #byAuthor = new Map<string, Set<Subscription>>();
   /** Filters with neither ids nor authors (no filter, or types only). */
   readonly #open = new Set<Subscription>();
@@ -61,6 +62,7 @@ export class FilterIndex {
     const add = (keys: RoutingKeys) => {
       for (const entry of this.#byId.get(keys.id) ?? []) found.add(entry);
       for (const entry of this.#byAuthor.get(keys.author) ?? []) found.add(entry);
+      if (keys.authorId !== undefined) for (const entry of this.#byAuthorId.get(keys.authorId) ?? []) found.add(entry);
     };
     if (change.after !== "absent") add(change.after.keys);
     if (change.before === "unknown") {
@@ -75,7 +77,13 @@ export class FilterIndex {
   /** The sets that hold `subscription`, each with how to drop it from its map once empty. */
   *#placesOf({ canonical }: Subscription): Generator<[Set<Subscription>, (() => void)?]> {
     if (!canonical.id) yield [this.#withoutIds];
-    const [map, keys] = canonical.id ? [this.#byId, canonical.id] : canonical.author ? [this.#byAuthor, canonical.author] : [undefined, []];
+    const [map, keys] = canonical.id
+      ? [this.#byId, canonical.id]
+      : canonical.authorId
+        ? [this.#byAuthorId, canonical.authorId]
+        : canonical.author
+          ? [this.#byAuthor, canonical.author]
+          : [undefined, []];
     if (!map) yield [this.#open];
     for (const key of keys) yield [bucket(map!, key), () => map!.delete(key)];
   }

@@ -5,18 +5,28 @@ import type { PostChange, RoutingKeys, Side } from "./feed-event.ts";
 export type FrameKind = "insert" | "update" | "delete" | "enter" | "leave";
 
 /** A filter with its value lists as sets, for matching many events against it. */
-export type CompiledFilter = { author?: ReadonlySet<string>; id?: ReadonlySet<string>; types?: ReadonlySet<string> };
+export type CompiledFilter = {
+  author?: ReadonlySet<string>;
+  authorId?: ReadonlySet<string>;
+  id?: ReadonlySet<string>;
+  types?: ReadonlySet<string>;
+};
 
 export function compileFilter(filter: FeedFilter): CompiledFilter {
-  const compiled: { author?: Set<string>; id?: Set<string>; types?: Set<string> } = {};
+  const compiled: { author?: Set<string>; authorId?: Set<string>; id?: Set<string>; types?: Set<string> } = {};
   if (filter.author) compiled.author = new Set(filter.author);
+  if (filter.authorId) compiled.authorId = new Set(filter.authorId);
   if (filter.id) compiled.id = new Set(filter.id);
   if (filter.types) compiled.types = new Set(filter.types);
   return compiled;
 }
 
 export function matches(keys: RoutingKeys, filter: CompiledFilter): boolean {
-  return (!filter.author || filter.author.has(keys.author)) && (!filter.id || filter.id.has(keys.id));
+  return (
+    (!filter.author || filter.author.has(keys.author)) &&
+    (!filter.authorId || (keys.authorId !== undefined && filter.authorId.has(keys.authorId))) &&
+    (!filter.id || filter.id.has(keys.id))
+  );
 }
 
 /** Whether the post was in the filter's view on one side: `maybe` when MongoDB gave no image. */

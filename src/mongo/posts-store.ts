@@ -38,6 +38,7 @@ export class PostsStore {
   async newest(limit: number, before: string | undefined, filter: FeedFilter): Promise<PostsPage> {
     const query: Filter<StoredPost> = {};
     if (filter.author) query.author = { $in: filter.author };
+    if (filter.authorId) query.authorId = { $in: filter.authorId };
     if (before || filter.id) {
       query._id = {
         ...(filter.id ? { $in: filter.id.map((id) => new ObjectId(id)) } : {}),

@@ -6,7 +6,7 @@ export const ChangeTypeSchema = v.picklist(["insert", "update", "delete"]);
 export type ChangeType = v.InferOutput<typeof ChangeTypeSchema>;
 export const CHANGE_TYPES: readonly ChangeType[] = ChangeTypeSchema.options;
 
-/** The most values `author` or `id` may repeat. */
+/** The most values `author`, `authorId` or `id` may repeat. */
 export const MAX_FILTER_VALUES = 100;
 
 /**
@@ -14,7 +14,7 @@ export const MAX_FILTER_VALUES = 100;
  * AND, the values of one with OR; no parameter means everything. In canonical form values
  * are sorted and unique, and `types` is absent when it names every type.
  */
-export type FeedFilter = { author?: string[]; id?: string[]; types?: ChangeType[] };
+export type FeedFilter = { author?: string[]; authorId?: string[]; id?: string[]; types?: ChangeType[] };
 
 const oneOrMore = v.union([v.string(), v.array(v.string())]);
 const asList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
@@ -38,6 +38,13 @@ const authorValue = v.pipe(
   v.maxLength(64, "author must be at most 64 characters"),
 );
 
+/** A token `sub` as stored on posts written with auth on (display names are not unique; this is). */
+const authorIdValue = v.pipe(
+  v.string(),
+  v.minLength(1, "authorId must not be empty"),
+  v.maxLength(256, "authorId must be at most 256 characters"),
+);
+
 const idValue = v.pipe(
   v.string(),
   v.regex(POST_ID_PATTERN, (issue) => `id must be a post id (24 hex characters), got ${JSON.stringify(issue.input)}`),
@@ -49,6 +56,7 @@ const typeValue = v.picklist(CHANGE_TYPES, (issue) => `unknown type ${JSON.strin
 /** The filter parameters: the same on `GET /posts` (where `types` has no effect) and on the feed. */
 export const filterParameterSchemas = {
   author: v.optional(repeatable(authorValue, "authors")),
+  authorId: v.optional(repeatable(authorIdValue, "authorIds")),
   id: v.optional(repeatable(idValue, "ids")),
   types: v.optional(
     v.pipe(
@@ -64,6 +72,7 @@ export const filterParameterSchemas = {
 export function canonicalFilter(parameters: FeedFilter): FeedFilter {
   const filter: FeedFilter = {};
   if (parameters.author) filter.author = parameters.author;
+  if (parameters.authorId) filter.authorId = parameters.authorId;
   if (parameters.id) filter.id = parameters.id;
   if (parameters.types && parameters.types.length < CHANGE_TYPES.length) filter.types = parameters.types;
   return filter;
@@ -72,6 +81,7 @@ export function canonicalFilter(parameters: FeedFilter): FeedFilter {
 /** A filter as query parameters (`author` and `id` repeated, `types` a comma list): the same for `GET /posts` and the feed. */
 export function filterQuery(filter: FeedFilter, into = new URLSearchParams()): URLSearchParams {
   for (const author of filter.author ?? []) into.append("author", author);
+  for (const authorId of filter.authorId ?? []) into.append("authorId", authorId);
   for (const id of filter.id ?? []) into.append("id", id);
   if (filter.types) into.append("types", filter.types.join(","));
   return into;
