@@ -1,4 +1,4 @@
-// Defends: the typed client's view always ends equal to GET /posts, through restarts (SIGTERM, SIGKILL), 1013 closes, resyncs and history loss, with no duplicate and no gap.
+// Defends: the typed client's view always ends equal to GET /posts, through restarts (SIGTERM, SIGKILL), 1013 closes, resyncs and history loss, with no duplicate and no gap; and it keeps a token fresh on a live socket.
 import { expect, test } from "bun:test";
 import { type Feed, type FeedItem, openFeed } from "../src/client/index.ts";
 import { listAll } from "./support/feed-view.ts";
@@ -9,6 +9,7 @@ import { ServerProcess } from "./support/server-process.ts";
 import { holdStreamDown } from "./support/stream-down.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
+import { claims, nowSeconds, randomSecret, signHs256 } from "./support/tokens.ts";
 
 const mongo = useMongoTarget();
 const quickBackoff = { baseMs: 20, capMs: 500 };
@@ -232,3 +233,24 @@ test("a refusal (400 for a bad filter, 4400 on the socket) stops the client: no 
   expect(items).toEqual([]);
   expect(feed.reconnects).toBe(0);
 });
+
+test("with auth on, a token function keeps the socket open past each token's expiry by refreshing it in-band", async () => {
+  const secret = randomSecret();
+  await using server = await startTestFeed(mongo.uri(uniqueDatabase("client_auth")), { AUTH_JWT_SECRET: secret });
+  // Tokens that live 4 s, refreshed 2.5 s before they expire: three refreshes outlive the first token.
+  const token = () => signHs256(secret, claims({ sub: "user-ada", exp: nowSeconds() + 4 }));
+  const feed = openFeed({ url: server.http, token, refreshBeforeMs: 2_500, backoff: quickBackoff });
+  const seen = watch(feed);
+  await seen.until(() => feed.state === "live", "live");
+  await server.observed.waitFor("token-refreshed", () => server.observed.of("token-refreshed").length >= 3, 20_000);
+  const response = await fetch(`${server.http}/posts`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${await token()}` },
+    body: JSON.stringify({ content: "still connected" }),
+  });
+  const { id } = (await response.json()) as { id: string };
+  await seen.until(() => seen.has(id), "the post");
+  expect(feed.reconnects).toBe(0);
+  expect(server.observed.of("socket-closed")).toEqual([]);
+  feed.close();
+}, 30_000);

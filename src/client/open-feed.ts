@@ -1,3 +1,4 @@
+import { decodeJwt } from "jose";
 import { type BackoffPolicy, backoffDelay, defaultBackoff } from "../protocol/backoff.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
 import { type FeedFilter, filterQuery } from "../protocol/filter.ts";
@@ -15,8 +16,14 @@ export type FeedOptions = {
    * only what arrives from here on.
    */
   since?: Position;
-  /** A bearer token for servers with authentication (sent as the `bearer.<token>` subprotocol and in Authorization). */
+  /**
+   * A bearer token for servers with authentication (sent as the `bearer.<token>` subprotocol and in
+   * Authorization). A function is asked again before each connection and, on a live socket, shortly
+   * before the token's `exp`, whose answer is sent as an `auth` frame so the socket stays open.
+   */
   token?: string | (() => string | Promise<string>);
+  /** How long before a token's `exp` a fresh one is asked for (default 30 s). */
+  refreshBeforeMs?: number;
   /** How many posts a snapshot loads, following `next` (default 1,000). */
   maxPosts?: number;
   backoff?: BackoffPolicy;
@@ -41,6 +48,16 @@ type Listeners = {
    */
   closed: (close: { code: number; reason: string }) => void;
 };
+
+/** A token's `exp` in milliseconds: read (not verified, the server does that) to schedule a refresh. */
+function expiryOf(token: string): number | undefined {
+  try {
+    const { exp } = decodeJwt(token);
+    return exp === undefined ? undefined : exp * 1000;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A snapshot the server answered with an error; 400, 401 and 403 mean asking again cannot help. */
 class SnapshotRefused extends Error {
@@ -107,6 +124,7 @@ export function openFeed(options: FeedOptions): Feed {
   let connections = 0;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   const emit = <E extends keyof Listeners>(event: E, ...args: Parameters<Listeners[E]>) => {
     for (const listener of listeners.get(event) ?? []) (listener as (...a: Parameters<Listeners[E]>) => void)(...args);
@@ -167,9 +185,11 @@ export function openFeed(options: FeedOptions): Feed {
       connections++;
       attempt = 0;
       setState("live");
+      if (bearer) scheduleRefresh(current, bearer);
     };
     current.onmessage = (event) => receive(current, String(event.data));
     current.onclose = (event) => {
+      clearTimeout(refreshTimer);
       if (socket !== current || stopped) return;
       socket = undefined;
       if (TERMINAL.has(event.code)) return finish({ code: event.code, reason: event.reason });
@@ -196,6 +216,25 @@ export function openFeed(options: FeedOptions): Feed {
     emit("frame", frame);
   }
 
+  /** Sends a fresh token shortly before the current one expires (only when `token` is a function). */
+  function scheduleRefresh(current: WebSocket, bearer: string): void {
+    if (typeof options.token !== "function") return;
+    const exp = expiryOf(bearer);
+    if (exp === undefined) return;
+    clearTimeout(refreshTimer);
+    const delay = Math.max(0, exp - Date.now() - (options.refreshBeforeMs ?? 30_000));
+    refreshTimer = setTimeout(async () => {
+      try {
+        const fresh = await token();
+        if (socket !== current || !fresh) return;
+        current.send(JSON.stringify({ type: "auth", token: fresh }));
+        scheduleRefresh(current, fresh);
+      } catch {
+        // no fresh token now: the server closes with 4001 at expiry and the reconnect asks again
+      }
+    }, delay);
+  }
+
   function retry(): void {
     if (stopped) return;
     setState("backoff");
@@ -205,6 +244,7 @@ export function openFeed(options: FeedOptions): Feed {
   function finish(close?: { code: number; reason: string }): void {
     stopped = true;
     clearTimeout(timer);
+    clearTimeout(refreshTimer);
     setState("closed");
     if (close) emit("closed", close);
     queue.end();
