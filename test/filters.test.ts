@@ -55,8 +55,10 @@ describe("a bad filter", () => {
     });
   }
 
-  test("a bad filter with a plain GET / is still 426, and a refused socket subscribes to nothing", async () => {
-    expect((await fetch(`${feed.http}/?colour=blue`)).status).toBe(426);
+  test("a bad filter on a plain GET / still gets the page, and a refused socket subscribes to nothing", async () => {
+    const page = await fetch(`${feed.http}/?colour=blue`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
     const refused = await FeedClient.connect(`${feed.ws}?types=sometimes`);
     await refused.closed;
     const watcher = await FeedClient.connect(feed.ws);

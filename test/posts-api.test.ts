@@ -226,7 +226,6 @@ describe("routing", () => {
     { method: "GET", path: "/nothing-here", status: 404 },
     { method: "GET", path: "/posts/not-an-id", status: 404 },
     { method: "GET", path: "/posts/0123456789abcdef01234567", status: 404 },
-    { method: "GET", path: "/", status: 426 },
   ];
   for (const { method, path, status, allow } of cases) {
     test(`${method} ${path} answers ${status} as problem+json`, async () => {
@@ -237,6 +236,20 @@ describe("routing", () => {
       if (allow) expect(response.headers.get("allow")).toBe(allow);
     });
   }
+
+  test("a plain GET / is the live page: HTML with a strict Content-Security-Policy; HEAD too", async () => {
+    const page = await fetch(`${feed.http}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const policy = page.headers.get("content-security-policy")!;
+    expect(policy).toStartWith("default-src 'none'; script-src 'sha256-");
+    expect(policy).not.toContain("unsafe");
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await page.text()).toContain("<title>mongo-feed</title>");
+    const head = await fetch(`${feed.http}/`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+  });
 
   test("health endpoints say live and ready", async () => {
     expect(await (await fetch(`${feed.http}/health/live`)).json()).toEqual({ status: "live" });

@@ -10,6 +10,7 @@ import type { OriginPolicy } from "./origin-policy.ts";
 import { HttpProblem, problemResponse, toProblem, validationProblem } from "./problem.ts";
 import { readJsonBody } from "./read-json-body.ts";
 import type { AnySchema, Route } from "./route.ts";
+import { isUpgrade } from "./upgrade-request.ts";
 import type { WriteRateLimiter } from "./write-rate-limiter.ts";
 
 /** Bodies past this are refused while they stream in. */
@@ -96,6 +97,8 @@ async function authorize(
   url: URL,
   { gate, origins, observations }: RouterOptions,
 ): Promise<{ identity: Identity | undefined; refused?: Extract<AccessDecision, { ok: false }> }> {
+  // A plain GET of a WebSocket route (the page at /) carries no token and needs none.
+  if (route.websocket && !isUpgrade(request)) return { identity: undefined };
   if (route.websocket) {
     const origin = request.headers.get("origin");
     if (origin !== null && !origins.allows(origin, request)) {

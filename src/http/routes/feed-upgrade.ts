@@ -9,6 +9,8 @@ import { canonicalFilter } from "../../protocol/filter.ts";
 import { FeedQuerySchema } from "../../protocol/requests.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
+import { isUpgrade } from "../upgrade-request.ts";
+import { livePageResponse } from "./live-page.ts";
 
 export type FeedUpgradeOptions = { feed: ChangeFeed; waitMs: number };
 
@@ -20,21 +22,22 @@ const MAX_CLOSE_REASON_BYTES = 123;
 const notAWebSocket = () =>
   new HttpProblem(426, "This is the WebSocket feed; connect with a WebSocket client (ws://host/)", { headers: { Upgrade: "websocket" } });
 
-const isUpgrade = (request: Request) => request.headers.get("upgrade")?.toLowerCase() === "websocket";
-
-/** GET / with `Upgrade: websocket`: the feed. The socket side is in `feed/sockets.ts`. */
+/**
+ * GET / with `Upgrade: websocket`: the feed (the socket side is in `feed/sockets.ts`); a plain
+ * GET / is the live page, whatever its query.
+ */
 export function feedUpgradeRoute({ feed, waitMs }: FeedUpgradeOptions): Route {
   return defineRoute({
     method: "GET",
     path: "/",
-    summary: "The WebSocket feed (an Upgrade: websocket handshake); frames are described in the README",
+    summary: "The WebSocket feed (an Upgrade: websocket handshake; frames are described in the README), or the live page",
     access: "read",
     websocket: true,
     query: FeedQuerySchema,
     // Browsers cannot read an HTTP error on a handshake: a refused token or a bad query opens the
     // socket and closes it at once (4401 or 1013 for the token first, then 4400 for the query).
     onInvalidQuery(issues, { request, server, refused }) {
-      if (!isUpgrade(request)) throw notAWebSocket();
+      if (!isUpgrade(request)) return livePageResponse();
       const refusal = refused
         ? tokenRefusal(refused)
         : { code: CloseCodes.badQuery.code, reason: closeReason(issues[0]?.message ?? "the query is not valid") };
@@ -45,11 +48,11 @@ export function feedUpgradeRoute({ feed, waitMs }: FeedUpgradeOptions): Route {
         description:
           "switching to the WebSocket feed (a refused token or a bad query is accepted, then closed at once: 4401, 1013 or 4400)",
       },
+      200: { description: "a plain GET: the live page (text/html)" },
       403: "an Origin header that is not allowed (ALLOWED_ORIGINS)",
-      426: "a plain GET without Upgrade: websocket",
     },
     async handle({ request, server, query: { since, access_token: _token, ...filter }, identity, refused }) {
-      if (!isUpgrade(request)) throw notAWebSocket();
+      if (!isUpgrade(request)) return livePageResponse();
       if (refused) return upgrade(server, request, { since: undefined, filter: {}, refusal: tokenRefusal(refused) });
       const time = since === undefined ? undefined : clusterTimeOf(since);
       // A position another instance handed out may be a moment ahead of this one's stream;
