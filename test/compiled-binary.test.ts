@@ -27,13 +27,17 @@ afterAll(async () => {
   rmSync(outDir, { recursive: true, force: true });
 });
 
-test("the compiled executable starts from CLI flags, accepts a POST and broadcasts it", async () => {
+test("the compiled executable starts from CLI flags, serves the page, accepts a POST and broadcasts it", async () => {
   await using server = ServerProcess.spawn(
     { MONGODB_URI: "" },
     [binary],
     ["--port", "0", "--host", "127.0.0.1", "--mongodb-uri", mongo.uri(uniqueDatabase("binary"))],
   );
   const { http, ws } = await server.listening(30_000);
+  // The live page is inside the executable.
+  const page = await fetch(`${http}/`);
+  expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+  expect(await page.text()).toContain("<title>mongo-feed</title>");
   const client = await FeedClient.connect(ws);
   const response = await postJson(http, { author: "binary", content: "one file" });
   expect(response.status).toBe(201);
