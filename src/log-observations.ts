@@ -1,7 +1,7 @@
 import type { Logger, LogLevel } from "./logger.ts";
 import type { Observation, Observations } from "./observations.ts";
 
-type Line = [LogLevel, string];
+type Line = [LogLevel, string] | undefined;
 
 /** How each observation reads in the log; the fields are the observation's own, plus `event`. */
 function lineFor(observation: Observation): Line {
@@ -58,6 +58,12 @@ function lineFor(observation: Observation): Line {
       return ["debug", "socket refused"];
     case "socket-closed":
       return ["debug", "socket closed"];
+    case "socket-closed-by-server":
+    case "change-event":
+    case "broadcast":
+    case "replay":
+    case "response":
+      return undefined; // for metrics; one per event or request would drown the log
     case "slow-client-closed":
       return ["warn", "closed a slow client"];
   }
@@ -66,7 +72,9 @@ function lineFor(observation: Observation): Line {
 /** Writes one log line per observation; returns the function that stops it. */
 export function logObservations(observations: Observations, log: Logger): () => void {
   return observations.subscribe((observation) => {
-    const [level, msg] = lineFor(observation);
+    const line = lineFor(observation);
+    if (!line) return;
+    const [level, msg] = line;
     const { type, ...fields } = observation;
     log[level](msg, { event: type, ...fields });
   });

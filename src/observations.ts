@@ -32,7 +32,15 @@ export type Observation =
   | { type: "socket-opened"; connections: number }
   | { type: "socket-refused"; code: number; reason: string }
   | { type: "socket-closed"; code: number; reason: string; connections: number }
-  | { type: "slow-client-closed"; bufferedBytes: number; limit: number };
+  | { type: "slow-client-closed"; bufferedBytes: number; limit: number }
+  | { type: "socket-closed-by-server"; code: number }
+  /** A change document read from the stream, with how long after its commit. */
+  | { type: "change-event"; operation: string; lagMs: number | undefined }
+  /** One event's frames published (by frame type, counted per socket), and how long that took. */
+  | { type: "broadcast"; durationMs: number; frames: Partial<Record<string, number>>; bytes: number; resync?: ResyncReason }
+  /** What a socket connecting with `since` got. */
+  | { type: "replay"; outcome: "replayed" | "cut" | ResyncReason; frames: Partial<Record<string, number>>; bytes: number }
+  | { type: "response"; method: string; route: string; status: number; durationMs: number };
 
 export type ObservationType = Observation["type"];
 export type Observer = (observation: Observation) => void;

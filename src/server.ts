@@ -14,9 +14,11 @@ import { OriginPolicy } from "./http/origin-policy.ts";
 import { createRouter } from "./http/router.ts";
 import { feedUpgradeRoute } from "./http/routes/feed-upgrade.ts";
 import { healthRoutes } from "./http/routes/health.ts";
+import { metricsRoute } from "./http/routes/metrics.ts";
 import { postsRoutes } from "./http/routes/posts.ts";
 import { WriteRateLimiter } from "./http/write-rate-limiter.ts";
 import type { Logger } from "./logger.ts";
+import { FeedMetrics } from "./metrics/feed-metrics.ts";
 import { preparePostsCollection } from "./mongo/posts-collection.ts";
 import { IdempotencyStore, type IdempotencyRecord } from "./mongo/idempotency-store.ts";
 import { PostsStore } from "./mongo/posts-store.ts";
@@ -48,6 +50,7 @@ export async function startFeedServer({ config, client, log, observations, signa
   const db = client.db(config.databaseName);
   const collection = db.collection<StoredPost>("posts");
   const history = new FeedHistory({ size: config.historySize, ttlMs: config.historyTtlSeconds * 1000 });
+  const metrics = new FeedMetrics(observations, () => history.size);
   const checkpoints = new CheckpointStore(db.collection<FeedStateDocument>("feed_state"), collection.collectionName, observations);
   const filters = new FilterIndex(collection.collectionName);
   const gate = new AccessGate(config.auth, createTokenVerifier(config.auth, observations));
@@ -62,7 +65,7 @@ export async function startFeedServer({ config, client, log, observations, signa
     observations,
     auth: new SocketAuth(gate, observations),
   });
-  const fanout = new Fanout({ history, filters, publisher: sockets });
+  const fanout = new Fanout({ history, filters, publisher: sockets, observations });
   const prepare = () => preparePostsCollection(db, collection.collectionName);
   const feed = new ChangeFeed({ collection, history, checkpoints, fanout, prepare, observations });
 
@@ -83,6 +86,7 @@ export async function startFeedServer({ config, client, log, observations, signa
       feedUpgradeRoute({ feed, waitMs }),
       ...postsRoutes({ posts, idempotency, feed, waitMs, authOn: gate.authOn }),
       ...healthRoutes({ feed, history, connections: () => sockets.count }),
+      metricsRoute(metrics),
     ],
     {
       log,

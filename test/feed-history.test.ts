@@ -39,8 +39,9 @@ const entry = (seconds: number, increment: number) => change(seconds, increment)
 function replay(history: FeedHistory, since: string, filter: FeedFilter = {}) {
   const frames = history.framesAfter(since, compileFilter(filter));
   if (typeof frames === "string") return frames;
-  return frames.map((frame) => {
+  return frames.map(({ kind, frame }) => {
     const parsed = JSON.parse(frame) as { type: string; post?: { content: string }; id?: string };
+    expect(parsed.type).toBe(kind);
     return parsed.type === "insert"
       ? `frame ${parsed.post!.content}`
       : parsed.post

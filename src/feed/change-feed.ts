@@ -5,7 +5,7 @@ import type { Observations } from "../observations.ts";
 import { backoffDelay, defaultBackoff, sleep, type BackoffPolicy } from "../protocol/backoff.ts";
 import type { CheckpointStore } from "./checkpoint-store.ts";
 import type { Fanout } from "./fanout.ts";
-import { feedWatch, toFeedEvent, tokenData, type FeedEvent, type ImageSource, type PostsChange } from "./feed-event.ts";
+import { committedAt, feedWatch, toFeedEvent, tokenData, type FeedEvent, type ImageSource, type PostsChange } from "./feed-event.ts";
 import type { FeedHistory, HistoryFloor } from "./history.ts";
 import { clusterTimeOf } from "./position.ts";
 
@@ -143,6 +143,7 @@ export class ChangeFeed {
         if (!history.floor) change = this.#startFresh(stream, change, source);
         this.#markUp();
         while (!signal.aborted) {
+          if (change) this.#observeRead(change);
           const event = change && toFeedEvent(change, source);
           if (event?.kind === "invalidate") {
             startAfter = change!._id;
@@ -188,6 +189,7 @@ export class ChangeFeed {
    * holds an event, that event becomes the floor: delivered live, but not replayable.
    */
   #startFresh(stream: Stream, first: PostsChange | null, source: ImageSource): PostsChange | null {
+    if (first) this.#observeRead(first);
     const event = first && toFeedEvent(first, source);
     if (!event || event.kind === "invalidate") {
       this.options.history.reset(floorOf(stream.resumeToken));
@@ -216,6 +218,15 @@ export class ChangeFeed {
         break;
     }
     this.#advanceTo(event.time);
+  }
+
+  #observeRead(change: PostsChange): void {
+    const at = committedAt(change);
+    this.options.observations.emit({
+      type: "change-event",
+      operation: change.operationType,
+      lagMs: at === undefined ? undefined : Date.now() - at,
+    });
   }
 
   #imageSource(mode: ImageMode): ImageSource {

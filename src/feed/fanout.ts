@@ -1,3 +1,4 @@
+import type { Observations } from "../observations.ts";
 import type { ResyncReason } from "../protocol/frames.ts";
 import type { PostChange } from "./feed-event.ts";
 import type { FilterIndex } from "./filter-index.ts";
@@ -6,7 +7,10 @@ import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
 import { frameKindFor } from "./routing.ts";
 
-export type FanoutOptions = { history: FeedHistory; filters: FilterIndex; publisher: Publisher };
+export type FanoutOptions = { history: FeedHistory; filters: FilterIndex; publisher: Publisher; observations: Observations };
+
+/** Frames sent by one broadcast, by frame type, and their bytes. */
+export type FramesSent = { frames: Partial<Record<string, number>>; bytes: number };
 
 /**
  * Hands each change to exactly the filters it concerns: the history first, then for each
@@ -28,14 +32,28 @@ export class Fanout {
 
   /** Tells every connection to reload. */
   resyncAll(reason: ResyncReason): void {
+    const started = performance.now();
     const frame = resyncFrame(reason);
-    for (const topic of this.options.filters.topics()) this.options.publisher.publish(topic, frame);
+    let sockets = 0;
+    for (const topic of this.options.filters.topics()) sockets += this.options.publisher.publish(topic, frame);
+    this.#observe(started, { frames: { resync: sockets }, bytes: sockets * Buffer.byteLength(frame) }, reason);
   }
 
   #publish(change: PostChange, frames: FrameCache): void {
+    const started = performance.now();
+    const sent: FramesSent = { frames: {}, bytes: 0 };
     for (const subscription of this.options.filters.candidates(change)) {
       const kind = frameKindFor(change, subscription.filter);
-      if (kind) this.options.publisher.publish(subscription.topic, frameOf(change, kind, frames));
+      if (!kind) continue;
+      const frame = frameOf(change, kind, frames);
+      const sockets = this.options.publisher.publish(subscription.topic, frame);
+      sent.frames[kind] = (sent.frames[kind] ?? 0) + sockets;
+      sent.bytes += sockets * Buffer.byteLength(frame);
     }
+    this.#observe(started, sent);
+  }
+
+  #observe(started: number, sent: FramesSent, resync?: ResyncReason): void {
+    this.options.observations.emit({ type: "broadcast", durationMs: performance.now() - started, ...sent, ...(resync ? { resync } : {}) });
   }
 }

@@ -126,6 +126,13 @@ function skip(position: Position, time: bigint, documentKey: string, problems: s
   return { kind: "skip", position, time, documentKey, problems };
 }
 
+/** When a change was committed, in ms: its wallTime (MongoDB 6.0+), else its cluster time's seconds. */
+export function committedAt(change: PostsChange): number | undefined {
+  const wallTime = (change as { wallTime?: unknown }).wallTime;
+  if (wallTime instanceof Date) return wallTime.getTime();
+  return "clusterTime" in change && change.clusterTime ? change.clusterTime.t * 1000 : undefined;
+}
+
 /** The `_data` of a resume token: a position. */
 export function tokenData(token: ResumeToken): Position {
   return (token as { _data: string })._data;

@@ -2,7 +2,10 @@ import type { Position, ResyncReason } from "../protocol/frames.ts";
 import type { PostChange } from "./feed-event.ts";
 import { type FrameCache, frameOf } from "./frames.ts";
 import { clusterTimeOf, isSnapshotPosition, wallClockMsOf } from "./position.ts";
-import { type CompiledFilter, frameKindFor } from "./routing.ts";
+import { type CompiledFilter, type FrameKind, frameKindFor } from "./routing.ts";
+
+/** A frame of a replay, with its type. */
+export type ReplayFrame = { kind: FrameKind; frame: string };
 
 /** One delivered change, with its frames as encoded so far: a replay for any filter uses the same ones. */
 export type HistoryEntry = { change: PostChange; frames: FrameCache; storedAt: number };
@@ -65,7 +68,7 @@ export class FeedHistory {
   }
 
   /** The frames after `since` for `filter` (the same frames live delivery sent), or why the client must resync instead. */
-  framesAfter(since: string, filter: CompiledFilter): string[] | ResyncReason {
+  framesAfter(since: string, filter: CompiledFilter): ReplayFrame[] | ResyncReason {
     this.#evict();
     if (!this.#floor) return "position-unknown";
     if (since === this.#floor.position) return this.#framesFrom(this.#head, filter);
@@ -82,12 +85,12 @@ export class FeedHistory {
     return this.#framesFrom(index, filter);
   }
 
-  #framesFrom(index: number, filter: CompiledFilter): string[] {
-    const frames: string[] = [];
+  #framesFrom(index: number, filter: CompiledFilter): ReplayFrame[] {
+    const frames: ReplayFrame[] = [];
     for (let at = index; at < this.#entries.length; at++) {
       const { change, frames: cache } = this.#entries[at]!;
       const kind = frameKindFor(change, filter);
-      if (kind) frames.push(frameOf(change, kind, cache));
+      if (kind) frames.push({ kind, frame: frameOf(change, kind, cache) });
     }
     return frames;
   }

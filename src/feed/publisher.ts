@@ -4,5 +4,6 @@
  * publishing stay one step.
  */
 export interface Publisher {
-  publish(topic: string, frame: string): void;
+  /** Returns how many sockets the frame was sent to. */
+  publish(topic: string, frame: string): number;
 }

@@ -52,9 +52,9 @@ export class SocketAuth {
     if (!verification || ws.readyState !== OPEN) return;
     const current = ws.data.identity;
     if (!verification.ok) {
-      if (verification.failure === "invalid") return ws.close(CloseCodes.unauthorized.code, verification.description);
+      if (verification.failure === "invalid") return this.#close(ws, CloseCodes.unauthorized.code, verification.description);
     } else if (current && verification.identity.sub !== current.sub) {
-      return ws.close(CloseCodes.forbidden.code, CloseCodes.forbidden.reason);
+      return this.#close(ws, CloseCodes.forbidden.code, CloseCodes.forbidden.reason);
     } else if (!current || verification.identity.expiresAt > current.expiresAt) {
       ws.data.identity = verification.identity;
       this.#arm(ws);
@@ -68,12 +68,17 @@ export class SocketAuth {
   #arm(ws: FeedSocket): void {
     clearTimeout(ws.data.expiryTimer);
     const delay = ws.data.identity!.expiresAt - this.now();
-    if (delay <= 0) return ws.close(CloseCodes.tokenExpired.code, CloseCodes.tokenExpired.reason);
+    if (delay <= 0) return this.#close(ws, CloseCodes.tokenExpired.code, CloseCodes.tokenExpired.reason);
     ws.data.expiryTimer = setTimeout(
       () => {
         if (ws.readyState === OPEN) this.#arm(ws);
       },
       Math.min(delay, MAX_TIMER_MS),
     );
+  }
+
+  #close(ws: FeedSocket, code: number, reason: string): void {
+    this.observations.emit({ type: "socket-closed-by-server", code });
+    ws.close(code, reason);
   }
 }

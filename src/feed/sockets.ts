@@ -57,8 +57,11 @@ export class FeedSockets implements Publisher {
     this.#server = server;
   }
 
-  publish(topic: string, frame: string): void {
-    this.#server?.publish(topic, frame);
+  publish(topic: string, frame: string): number {
+    const server = this.#server;
+    if (!server) return 0;
+    server.publish(topic, frame);
+    return server.subscriberCount(topic);
   }
 
   handler(): WebSocketHandler<FeedSocketData> {
@@ -94,7 +97,7 @@ export class FeedSockets implements Publisher {
   closeAll(): void {
     for (const ws of this.#open) {
       this.#release(ws);
-      ws.close(CloseCodes.goingAway.code, CloseCodes.goingAway.reason);
+      this.#close(ws, CloseCodes.goingAway.code, CloseCodes.goingAway.reason);
     }
     this.#open.clear();
   }
@@ -103,7 +106,7 @@ export class FeedSockets implements Publisher {
     const { refusal } = ws.data;
     if (refusal) {
       this.options.observations.emit({ type: "socket-refused", code: refusal.code, reason: refusal.reason });
-      return ws.close(refusal.code, refusal.reason); // never replayed to, never subscribed
+      return this.#close(ws, refusal.code, refusal.reason); // never replayed to, never subscribed
     }
     this.#open.add(ws);
     this.options.observations.emit({ type: "socket-opened", connections: this.#open.size });
@@ -111,27 +114,42 @@ export class FeedSockets implements Publisher {
     if (ws.readyState !== 1) return; // its token expired during the handshake
     const subscription = this.options.filters.join(ws.data.filter);
     ws.data.subscription = subscription;
-    const { since } = ws.data;
-    if (since !== undefined) {
-      const replay = this.options.history.framesAfter(since, subscription.filter);
-      if (typeof replay === "string") {
-        ws.send(resyncFrame(replay));
-      } else {
-        let overLimit = false;
-        ws.cork(() => {
-          for (const frame of replay) {
-            ws.send(frame);
-            // A long replay is sent in rounds: the client reconnects with its last position.
-            if (ws.getBufferedAmount() > this.options.sendBufferLimit) {
-              overLimit = true;
-              break;
-            }
-          }
-        });
-        if (overLimit) return this.#closeSlow(ws);
-      }
-    }
+    if (ws.data.since !== undefined && !this.#replay(ws, ws.data.since, subscription)) return this.#closeSlow(ws);
     ws.subscribe(subscription.topic);
+  }
+
+  /** Sends what the socket missed after `since` (or a resync); false when the replay passed the send buffer limit. */
+  #replay(ws: FeedSocket, since: string, subscription: Subscription): boolean {
+    const replay = this.options.history.framesAfter(since, subscription.filter);
+    if (typeof replay === "string") {
+      const frame = resyncFrame(replay);
+      ws.send(frame);
+      this.options.observations.emit({ type: "replay", outcome: replay, frames: { resync: 1 }, bytes: Buffer.byteLength(frame) });
+      return true;
+    }
+    const frames: Partial<Record<string, number>> = {};
+    let bytes = 0;
+    let complete = true;
+    ws.cork(() => {
+      for (const { kind, frame } of replay) {
+        ws.send(frame);
+        frames[kind] = (frames[kind] ?? 0) + 1;
+        bytes += Buffer.byteLength(frame);
+        // A long replay is sent in rounds: the client reconnects with its last position.
+        if (ws.getBufferedAmount() > this.options.sendBufferLimit) {
+          complete = false;
+          break;
+        }
+      }
+    });
+    this.options.observations.emit({ type: "replay", outcome: complete ? "replayed" : "cut", frames, bytes });
+    return complete;
+  }
+
+  /** Every close the server starts goes through here, so it is counted by code. */
+  #close(ws: FeedSocket, code: number, reason: string): void {
+    this.options.observations.emit({ type: "socket-closed-by-server", code });
+    ws.close(code, reason);
   }
 
   /** Gives up the socket's subscription, once. */
@@ -152,6 +170,6 @@ export class FeedSockets implements Publisher {
     this.#open.delete(ws);
     this.#release(ws);
     // Bun queues the close frame after the buffered data, so the client reads everything, then 1013.
-    ws.close(CloseCodes.tryAgainLater.code, CloseCodes.tryAgainLater.reason);
+    this.#close(ws, CloseCodes.tryAgainLater.code, CloseCodes.tryAgainLater.reason);
   }
 }

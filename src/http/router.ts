@@ -16,7 +16,7 @@ import type { WriteRateLimiter } from "./write-rate-limiter.ts";
 /** Bodies past this are refused while they stream in. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-type PathGroup = { pattern: RegExp; names: string[]; byMethod: Map<string, Route> };
+type PathGroup = { path: string; pattern: RegExp; names: string[]; byMethod: Map<string, Route> };
 
 /**
  * Matches a path, then a method: an unknown path is a 404, a known path with the wrong
@@ -39,7 +39,7 @@ export type RouterOptions = {
 export function createRouter(routes: readonly Route[], options: RouterOptions) {
   const { log, observations, clientAddressOf, origins } = options;
   const groups = groupByPath(routes);
-  return async (request: Request, server: Server<unknown>): Promise<Response | undefined> => {
+  const serve = async (request: Request, server: Server<unknown>, matched: { route: string }): Promise<Response | undefined> => {
     const url = new URL(request.url);
     observations.emit({ type: "request", method: request.method, path: url.pathname });
     const extraHeaders: Record<string, string> = origins.corsHeaders(request);
@@ -47,6 +47,7 @@ export function createRouter(routes: readonly Route[], options: RouterOptions) {
       for (const group of groups) {
         const match = group.pattern.exec(url.pathname);
         if (!match) continue;
+        matched.route = group.path;
         if (request.method === "OPTIONS") return origins.preflight(request, allowedMethods(group));
         const route = group.byMethod.get(request.method === "HEAD" ? "GET" : request.method);
         if (!route) {
@@ -84,6 +85,16 @@ export function createRouter(routes: readonly Route[], options: RouterOptions) {
     } catch (error) {
       return withHeaders(problemResponse(toProblem(error, log), url.pathname), extraHeaders);
     }
+  };
+
+  // Every answer is observed by route template (never the raw path: a bounded set of labels); 101 is an upgrade.
+  return async (request: Request, server: Server<unknown>): Promise<Response | undefined> => {
+    const started = performance.now();
+    const matched = { route: "unmatched" };
+    const response = await serve(request, server, matched);
+    const status = response?.status ?? 101;
+    observations.emit({ type: "response", method: request.method, route: matched.route, status, durationMs: performance.now() - started });
+    return response;
   };
 }
 
@@ -142,7 +153,7 @@ function groupByPath(routes: readonly Route[]): PathGroup[] {
     if (!group) {
       const names = [...route.path.matchAll(/:(\w+)/g)].map((found) => found[1]!);
       const pattern = new RegExp(`^${route.path.replace(/:\w+/g, "([^/]+)")}$`);
-      group = { pattern, names, byMethod: new Map() };
+      group = { path: route.path, pattern, names, byMethod: new Map() };
       groups.set(route.path, group);
     }
     if (group.byMethod.has(route.method)) throw new Error(`two routes for ${route.method} ${route.path}`);

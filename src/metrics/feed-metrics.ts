@@ -1,0 +1,121 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Observation, Observations } from "../observations.ts";
+
+/** Methods a label may name; anything else is `other`, so a client cannot mint label values. */
+const METHODS = new Set(["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS", "PUT"]);
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The server's Prometheus metrics, all named `mongo_feed_*`, fed by observations (the same
+ * typed events the log gets). No label carries a connection, a user or a raw path.
+ */
+export class FeedMetrics {
+  readonly registry = new Registry();
+  readonly #connections = this.#gauge("connections", "Open WebSocket connections");
+  readonly #framesSent = this.#counter("frames_sent_total", "Frames sent to sockets, live and replayed, by frame type", ["type"]);
+  readonly #bytesSent = this.#counter("bytes_sent_total", "Bytes of frames sent to sockets");
+  readonly #changeEvents = this.#counter("change_events_total", "Change events read from the change stream, by operation type", [
+    "operation",
+  ]);
+  readonly #lag = this.#histogram(
+    "commit_to_publish_seconds",
+    "From a change's commit (its wallTime) to its publication",
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  );
+  readonly #broadcast = this.#histogram(
+    "broadcast_duration_seconds",
+    "Time to publish one event's frames to every filter it concerns",
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+  );
+  readonly #restarts = this.#counter("stream_restarts_total", "Change stream restarts beyond the driver's own resume, by error", [
+    "reason",
+  ]);
+  readonly #resyncs = this.#counter("resyncs_total", "resync frames sent, by reason (broadcasts count once per socket)", ["reason"]);
+  readonly #closes = this.#counter("server_closes_total", "WebSocket closes the server started, by close code", ["code"]);
+  readonly #replays = this.#counter("replays_total", "Connections with since, by outcome", ["outcome"]);
+  readonly #requests = this.#counter("http_requests_total", "HTTP requests by route template, method and status", [
+    "route",
+    "method",
+    "status",
+  ]);
+  readonly #requestSeconds = this.#histogram("http_request_duration_seconds", "HTTP request latency by route template", LATENCY_BUCKETS, [
+    "route",
+  ]);
+
+  constructor(observations: Observations, historySize: () => number) {
+    collectDefaultMetrics({ register: this.registry, prefix: "mongo_feed_" });
+    this.#gauge("history_events", "Events kept for since replays", () => historySize());
+    observations.subscribe((observation) => this.#record(observation));
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  #record(observation: Observation): void {
+    switch (observation.type) {
+      case "socket-opened":
+      case "socket-closed":
+        return void this.#connections.set(observation.connections);
+      case "broadcast":
+      case "replay":
+        for (const [type, count] of Object.entries(observation.frames)) this.#framesSent.inc({ type }, count ?? 0);
+        this.#bytesSent.inc(observation.bytes);
+        if (observation.type === "replay") {
+          this.#replays.inc({ outcome: observation.outcome });
+          if (observation.frames.resync) this.#resyncs.inc({ reason: observation.outcome }, observation.frames.resync);
+        } else {
+          this.#broadcast.observe(observation.durationMs / 1000);
+          if (observation.resync) this.#resyncs.inc({ reason: observation.resync }, observation.frames.resync ?? 0);
+        }
+        return;
+      case "change-event":
+        this.#changeEvents.inc({ operation: observation.operation });
+        if (observation.lagMs !== undefined) this.#lag.observe(Math.max(0, observation.lagMs) / 1000);
+        return;
+      case "stream-down":
+        return void this.#restarts.inc({ reason: reasonOf(observation.error) });
+      case "socket-closed-by-server":
+        return void this.#closes.inc({ code: String(observation.code) });
+      case "response": {
+        const method = METHODS.has(observation.method) ? observation.method : "other";
+        this.#requests.inc({ route: observation.route, method, status: String(observation.status) });
+        return void this.#requestSeconds.observe({ route: observation.route }, observation.durationMs / 1000);
+      }
+    }
+  }
+
+  #counter(name: string, help: string, labelNames: string[] = []) {
+    return new Counter({ name: `mongo_feed_${name}`, help, labelNames, registers: [this.registry] });
+  }
+
+  #gauge(name: string, help: string, read?: () => number) {
+    return new Gauge({
+      name: `mongo_feed_${name}`,
+      help,
+      registers: [this.registry],
+      ...(read
+        ? {
+            collect(this: Gauge) {
+              this.set(read());
+            },
+          }
+        : {}),
+    });
+  }
+
+  #histogram(name: string, help: string, buckets: number[], labelNames: string[] = []) {
+    return new Histogram({ name: `mongo_feed_${name}`, help, buckets, labelNames, registers: [this.registry] });
+  }
+}
+
+/** A bounded label for why the stream went down: the error's class (and server code). */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return "unknown";
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "number" ? `${error.name}:${code}` : error.name;
+}
