@@ -1,6 +1,7 @@
 import type { MongoClient } from "mongodb";
 import { AccessGate } from "./auth/access-gate.ts";
 import { createTokenVerifier } from "./auth/token-verifier.ts";
+import packageJson from "../package.json" with { type: "json" };
 import type { Config } from "./config.ts";
 import { ChangeFeed } from "./feed/change-feed.ts";
 import { CheckpointStore, type FeedStateDocument } from "./feed/checkpoint-store.ts";
@@ -15,6 +16,8 @@ import { createRouter } from "./http/router.ts";
 import { feedUpgradeRoute } from "./http/routes/feed-upgrade.ts";
 import { healthRoutes } from "./http/routes/health.ts";
 import { metricsRoute } from "./http/routes/metrics.ts";
+import { openApiRoute } from "./http/routes/openapi.ts";
+import type { Route } from "./http/route.ts";
 import { postsRoutes } from "./http/routes/posts.ts";
 import { WriteRateLimiter } from "./http/write-rate-limiter.ts";
 import type { Logger } from "./logger.ts";
@@ -81,22 +84,22 @@ export async function startFeedServer({ config, client, log, observations, signa
   }
 
   const waitMs = config.connectTimeoutMs;
-  const router = createRouter(
-    [
-      feedUpgradeRoute({ feed, waitMs }),
-      ...postsRoutes({ posts, idempotency, feed, waitMs, authOn: gate.authOn }),
-      ...healthRoutes({ feed, history, connections: () => sockets.count }),
-      metricsRoute(metrics),
-    ],
-    {
-      log,
-      observations,
-      clientAddressOf: clientAddressResolver(config.trustProxy, () => observations.emit({ type: "forwarded-for-ignored" })),
-      gate,
-      origins: new OriginPolicy(config.allowedOrigins),
-      ...(config.writeRateLimit ? { writeLimiter: new WriteRateLimiter(config.writeRateLimit) } : {}),
-    },
-  );
+  const routes: Route[] = [
+    feedUpgradeRoute({ feed, waitMs }),
+    ...postsRoutes({ posts, idempotency, feed, waitMs, authOn: gate.authOn }),
+    ...healthRoutes({ feed, history, connections: () => sockets.count }),
+    metricsRoute(metrics),
+  ];
+  const api = { title: "mongo-feed", version: packageJson.version, authOn: gate.authOn, publicRead: config.auth.publicRead };
+  routes.push(openApiRoute(() => routes, api));
+  const router = createRouter(routes, {
+    log,
+    observations,
+    clientAddressOf: clientAddressResolver(config.trustProxy, () => observations.emit({ type: "forwarded-for-ignored" })),
+    gate,
+    origins: new OriginPolicy(config.allowedOrigins),
+    ...(config.writeRateLimit ? { writeLimiter: new WriteRateLimiter(config.writeRateLimit) } : {}),
+  });
 
   const server = Bun.serve<FeedSocketData>({
     port: config.port,

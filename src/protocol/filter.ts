@@ -20,14 +20,15 @@ const oneOrMore = v.union([v.string(), v.array(v.string())]);
 const asList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 const sortedUnique = <T extends string>(values: T[]) => [...new Set(values)].sort();
 
-/** A repeatable query parameter (`author=a&author=b`), as a sorted list without duplicates. */
-const repeatable = <S extends v.GenericSchema<string, string>>(item: S, plural: string) =>
+/**
+ * A repeatable query parameter (`author=a&author=b`), as a sorted list without duplicates. The
+ * checks come before the transforms, so the JSON Schema of the input states them.
+ */
+const repeatable = <S extends v.GenericSchema<string, string>>(item: S, plural: string, normalize = (value: string) => value) =>
   v.pipe(
-    oneOrMore,
-    v.transform(asList),
-    v.array(item),
-    v.maxLength(MAX_FILTER_VALUES, `at most ${MAX_FILTER_VALUES} ${plural}`),
-    v.transform(sortedUnique),
+    v.union([item, v.pipe(v.array(item), v.maxLength(MAX_FILTER_VALUES, `at most ${MAX_FILTER_VALUES} ${plural}`))]),
+    // Transforms only after every check: a failed check before one would hide its own message.
+    v.transform((value) => sortedUnique(asList(value).map(normalize))),
   );
 
 const authorValue = v.pipe(
@@ -48,7 +49,6 @@ const authorIdValue = v.pipe(
 const idValue = v.pipe(
   v.string(),
   v.regex(POST_ID_PATTERN, (issue) => `id must be a post id (24 hex characters), got ${JSON.stringify(issue.input)}`),
-  v.toLowerCase(),
 );
 
 const typeValue = v.picklist(CHANGE_TYPES, (issue) => `unknown type ${JSON.stringify(issue.input)} (types are ${CHANGE_TYPES.join(", ")})`);
@@ -57,10 +57,11 @@ const typeValue = v.picklist(CHANGE_TYPES, (issue) => `unknown type ${JSON.strin
 export const filterParameterSchemas = {
   author: v.optional(repeatable(authorValue, "authors")),
   authorId: v.optional(repeatable(authorIdValue, "authorIds")),
-  id: v.optional(repeatable(idValue, "ids")),
+  id: v.optional(repeatable(idValue, "ids", (id) => id.toLowerCase())),
   types: v.optional(
     v.pipe(
       oneOrMore,
+      v.description("a comma-separated list (or repeated) of insert, update, delete"),
       v.transform((value) => asList(value).flatMap((list) => list.split(",").map((type) => type.trim()))),
       v.array(typeValue),
       v.transform(sortedUnique),

@@ -65,6 +65,7 @@ export const ListQuerySchema = v.strictObject(
     limit: v.optional(
       v.pipe(
         once("limit"),
+        v.description("how many posts, 1 to 100"),
         v.regex(/^\d+$/, "limit must be a whole number"),
         v.transform(Number),
         v.minValue(1, "limit must be at least 1"),
