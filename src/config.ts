@@ -224,7 +224,12 @@ export class ConfigError extends Error {
   }
 }
 
-export type ConfigRequest = { kind: "run"; config: Config } | { kind: "help"; text: string } | { kind: "version" };
+export type ConfigRequest =
+  | { kind: "run"; config: Config }
+  /** `--health-check`: ask a server with this configuration whether it is live (for container health checks). */
+  | { kind: "health-check"; config: Config }
+  | { kind: "help"; text: string }
+  | { kind: "version" };
 
 /** Reads the configuration once: CLI flags win over environment variables, which win over defaults. */
 export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[]): ConfigRequest {
@@ -258,7 +263,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
 
   const databaseName = databaseFromUri(values.mongodbUri);
   const writeRateLimit = writeRateLimitOf(values, auth.mode !== "off");
-  return { kind: "run", config: Object.freeze({ ...values, databaseName, auth, writeRateLimit }) };
+  return { kind: flags.healthCheck ? "health-check" : "run", config: Object.freeze({ ...values, databaseName, auth, writeRateLimit }) };
 }
 
 /** With auth on, writes are limited by default; with it off, only when a limit is set. `0` means no limit. */
@@ -274,12 +279,17 @@ function readFlags(argv: readonly string[]) {
   try {
     const { values } = parseArgs({
       args: [...argv],
-      options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
+      options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean" }, "health-check": { type: "boolean" } },
       strict: true,
       allowPositionals: false,
     });
-    const { help, version, ...rest } = values;
-    return { help: help === true, version: version === true, values: rest as Record<string, string | undefined> };
+    const { help, version, "health-check": healthCheck, ...rest } = values;
+    return {
+      help: help === true,
+      version: version === true,
+      healthCheck: healthCheck === true,
+      values: rest as Record<string, string | undefined>,
+    };
   } catch (error) {
     // parseArgs explains unknown flags and missing values well; keep its words.
     throw new ConfigError([(error as Error).message]);
@@ -304,5 +314,6 @@ function helpText(): string {
     ...rows,
     `  ${"-h, --help".padEnd(30)} show this help`,
     `  ${"--version".padEnd(30)} print the version`,
+    `  ${"--health-check".padEnd(30)} exit 0 if a server on this PORT answers /health/live, else 1 (for container health checks)`,
   ].join("\n");
 }

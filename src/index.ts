@@ -26,6 +26,15 @@ if (request.kind === "version") {
   process.exit(0);
 }
 
+if (request.kind === "health-check") {
+  // Loopback: the server listens on HOST, which is often 0.0.0.0 inside a container.
+  const live = await fetch(`http://127.0.0.1:${request.config.port}/health/live`, { signal: AbortSignal.timeout(2_000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+  process.exit(live ? 0 : 1);
+}
+
 const { config } = request;
 const log = createLogger(config.logLevel);
 const observations = new Observations();

@@ -141,6 +141,17 @@ describe("startup", () => {
     expect(server.stderr).toContain("--help");
   });
 
+  test("--health-check exits 0 while a server answers on its port, 1 when none does (the Dockerfile's HEALTHCHECK)", async () => {
+    await using server = ServerProcess.spawn({ MONGODB_URI: uri });
+    const port = new URL((await server.listening()).http).port;
+    await using live = ServerProcess.spawn({}, ["bun", "src/index.ts"], ["--health-check", "--port", port]);
+    expect(await live.exited).toBe(0);
+    server.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    await using dead = ServerProcess.spawn({}, ["bun", "src/index.ts"], ["--health-check", "--port", port]);
+    expect(await dead.exited).toBe(1);
+  });
+
   test("--help lists every setting with its variable and default", async () => {
     await using server = ServerProcess.spawn({}, ["bun", "src/index.ts"], ["--help"]);
     expect(await server.exited).toBe(0);
