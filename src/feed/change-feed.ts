@@ -24,6 +24,12 @@ export type ChangeFeedOptions = {
   backoff?: BackoffPolicy;
   /** How long an idle getMore waits on the server; also how stale an idle stream's clock may get. */
   maxAwaitTimeMS?: number;
+  /**
+   * How often, at most, the position is persisted while events flow (default 1 s; always at
+   * stop and after an invalidation). A floor saved a moment ago is older than the current
+   * one, so a restart from it replays a little more history, never less.
+   */
+  checkpointIntervalMs?: number;
 };
 
 // Resuming cannot close these gaps: the events in between are gone or the token is unusable.
@@ -49,6 +55,7 @@ export class ChangeFeed {
   #established = Promise.withResolvers<void>();
   #everEstablished = false;
   #eventsSinceCheckpoint = 0;
+  #checkpointedAt = Number.NEGATIVE_INFINITY;
   #checkpointedFloor: string | undefined;
   #lastHead: ResumeToken | undefined;
   #source: ImageSource | undefined;
@@ -241,9 +248,8 @@ export class ChangeFeed {
     this.#lastHead = head;
     const time = clusterTimeOf(tokenData(head));
     if (time !== undefined) this.#advanceTo(time);
-    if (this.#eventsSinceCheckpoint > 0 || this.options.history.floor?.position !== this.#checkpointedFloor) {
-      this.#checkpoint(head);
-    }
+    const changed = this.#eventsSinceCheckpoint > 0 || this.options.history.floor?.position !== this.#checkpointedFloor;
+    if (changed && performance.now() - this.#checkpointedAt >= (this.options.checkpointIntervalMs ?? 1_000)) this.#checkpoint(head);
     return head;
   }
 
@@ -264,6 +270,7 @@ export class ChangeFeed {
     if (!floor) return;
     this.#checkpointedFloor = floor.position;
     this.#eventsSinceCheckpoint = 0;
+    this.#checkpointedAt = performance.now();
     this.options.checkpoints.save({ floor: { _data: floor.position }, head: head ?? { _data: floor.position } });
   }
 
