@@ -25,9 +25,9 @@ describe("schemas as JSON Schema", () => {
   // The routes only hold their dependencies in closures; the table itself is plain data.
   const unused = {} as never;
   const routes = [
-    feedUpgradeRoute({ feed: unused, waitMs: 0 }),
-    ...postsRoutes({ posts: unused, feed: unused, waitMs: 0 }),
-    ...healthRoutes({ feed: unused, history: unused, connections: () => 0 }),
+    feedUpgradeRoute({ feed: unused, caps: unused, observations: unused }),
+    ...postsRoutes({ posts: unused, feed: unused, requestTimeoutMs: 0 }),
+    ...healthRoutes({ readiness: unused, history: unused, connections: () => 0 }),
   ];
   // `trim` changes no JSON type; the lengths after it are what the schema documents.
   const convert = (schema: AnySchema, typeMode: "input" | "output") =>

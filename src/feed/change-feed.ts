@@ -48,6 +48,7 @@ export class ChangeFeed {
   #eventsSinceCheckpoint = 0;
   #checkpointedFloor: string | undefined;
   #lastHead: ResumeToken | undefined;
+  #progressedAt = performance.now();
 
   constructor(private readonly options: ChangeFeedOptions) {
     this.#established.promise.catch(() => {}); // observed by whoever awaits `established`
@@ -68,6 +69,14 @@ export class ChangeFeed {
 
   get lastError(): unknown {
     return this.#lastError;
+  }
+
+  /**
+   * When (performance.now()) the stream last heard from MongoDB: an idle getMore returns
+   * within maxAwaitTimeMS, so a stream that has not for much longer is stalled.
+   */
+  get progressedAt(): number {
+    return this.#progressedAt;
   }
 
   /** The cluster time up to which every event has been seen. */
@@ -142,6 +151,7 @@ export class ChangeFeed {
           if (stream.bufferedCount() === 0) startAfter = this.#batchEnded(stream) ?? startAfter;
           if (!change) this.#established.resolve(); // caught up; later calls are no-ops
           change = await stream.tryNext();
+          this.#progressedAt = performance.now();
           attempt = 0; // a getMore went through: the stream is healthy again, so backoff starts over
         }
       } catch (error) {
@@ -237,6 +247,7 @@ export class ChangeFeed {
   }
 
   #markUp(): void {
+    this.#progressedAt = performance.now();
     this.#up = true;
     this.#lastError = undefined;
     this.options.observations.emit({ type: "stream-up", position: this.options.history.newestPosition });

@@ -1,36 +1,56 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import type { Observations } from "../observations.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
+import type { ResyncReason } from "../protocol/frames.ts";
+import type { ConnectionCaps } from "./connection-caps.ts";
 import { resyncFrame } from "./frames.ts";
 import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
+import { closingHoldMs, SendBudget } from "./send-budget.ts";
 
 /**
  * Per-connection state lives on the connection. A `refusal` is a handshake the server
  * accepted only to close it at once with that code and reason: browsers cannot read the
- * HTTP status of a refused handshake, but they can read a close frame.
+ * HTTP status of a refused handshake, but they can read a close frame. `resync` is told
+ * instead of a replay when the handshake already knew `since` cannot be placed.
+ * `clientAddress` holds the connection-cap slot the socket gives back when it closes.
  */
-export type FeedSocketData = { since: string | undefined; refusal?: { code: number; reason: string } };
+export type FeedSocketData = {
+  since: string | undefined;
+  clientAddress: string;
+  resync?: ResyncReason;
+  refusal?: { code: number; reason: string };
+};
 export type FeedSocket = ServerWebSocket<FeedSocketData>;
 
 export type FeedSocketsOptions = {
   history: FeedHistory;
   topic: string;
   sendBufferLimit: number;
+  /** Bytes queued across all sockets (WS_SEND_BUFFER_TOTAL). */
+  sendBufferTotal: number;
   idleTimeoutSeconds: number;
+  caps: ConnectionCaps;
   observations: Observations;
 };
+
+/** A WebSocket frame header is at most 10 bytes from the server; a little more covers Bun's bookkeeping. */
+const FRAME_OVERHEAD_BYTES = 16;
 
 /**
  * The feed's WebSocket side: on open a socket gets its replay and joins the topic in one
  * synchronous step (no event can slip between the two); after that, frames reach it only
- * through `publish`. Sockets whose send buffer passes the limit are closed with 1013.
+ * through `publish`. Sockets whose send buffer passes the limit are closed with 1013, and
+ * so are the heaviest when all of them together pass the budget.
  */
 export class FeedSockets implements Publisher {
   readonly #open = new Set<FeedSocket>();
+  readonly #budget: SendBudget;
   #server: Server<FeedSocketData> | undefined;
 
-  constructor(private readonly options: FeedSocketsOptions) {}
+  constructor(private readonly options: FeedSocketsOptions) {
+    this.#budget = new SendBudget(options.sendBufferTotal, closingHoldMs(options.idleTimeoutSeconds));
+  }
 
   get count(): number {
     return this.#open.size;
@@ -42,7 +62,11 @@ export class FeedSockets implements Publisher {
   }
 
   publish(topic: string, frame: string): void {
-    this.#server?.publish(topic, frame);
+    if (!this.#server) return;
+    this.#server.publish(topic, frame);
+    // Between two sweeps a burst could queue far past the budget: measure as soon as it may have.
+    const mostQueued = (Buffer.byteLength(frame) + FRAME_OVERHEAD_BYTES) * this.#open.size;
+    if (this.#budget.queued(mostQueued)) this.enforceSendLimits();
   }
 
   handler(): WebSocketHandler<FeedSocketData> {
@@ -52,23 +76,48 @@ export class FeedSockets implements Publisher {
       idleTimeout: this.options.idleTimeoutSeconds,
       sendPings: true,
       // Never let Bun drop a frame silently: a dropped frame followed by a delivered one is a
-      // gap the client cannot see. `closeSlowClients` enforces the limit with a close frame instead.
+      // gap the client cannot see. `enforceSendLimits` enforces the limits by closing the socket instead.
       backpressureLimit: 0,
       closeOnBackpressureLimit: false,
       perMessageDeflate: false,
       open: (ws) => this.#opened(ws),
       message: () => {},
       close: (ws, code, reason) => {
+        this.options.caps.release(ws.data.clientAddress);
         if (!this.#open.delete(ws) && ws.data.refusal) return;
         this.options.observations.emit({ type: "socket-closed", code, reason, connections: this.#open.size });
       },
     };
   }
 
-  /** Closes every socket whose queued bytes exceed the limit; cheap enough to run on a short timer. */
-  closeSlowClients(): void {
+  /**
+   * Closes every socket whose queued bytes exceed the limit, then, if all sockets together
+   * (closing ones included) hold more than the budget, the heaviest: cheap enough to run on a
+   * short timer, and run at once when a publish may have passed the budget.
+   */
+  enforceSendLimits(): void {
+    const open: { socket: FeedSocket; bytes: number }[] = [];
     for (const ws of this.#open) {
-      if (ws.getBufferedAmount() > this.options.sendBufferLimit) this.#closeSlow(ws);
+      const bytes = ws.getBufferedAmount();
+      if (bytes > this.options.sendBufferLimit) this.#closeSlow(ws, bytes);
+      else open.push({ socket: ws, bytes });
+    }
+    const closingBytes = this.#budget.closingBytes;
+    const relief = this.#budget.relieve(open);
+    if (relief.close.length === 0 && relief.drop.length === 0) return;
+    this.options.observations.emit({
+      type: "send-budget-exceeded",
+      bufferedBytes: open.reduce((sum, entry) => sum + entry.bytes, 0),
+      closingBytes,
+      budget: this.options.sendBufferTotal,
+      closed: relief.close.length,
+      dropped: relief.drop.length,
+    });
+    for (const ws of relief.close) this.#close(ws, CloseCodes.serverOverloaded);
+    // No close frame: it would queue behind everything else. The client sees 1006 and resumes with since.
+    for (const ws of relief.drop) {
+      this.#open.delete(ws);
+      ws.terminate();
     }
   }
 
@@ -88,7 +137,7 @@ export class FeedSockets implements Publisher {
     this.options.observations.emit({ type: "socket-opened", connections: this.#open.size });
     const { since } = ws.data;
     if (since !== undefined) {
-      const replay = this.options.history.framesAfter(since);
+      const replay = ws.data.resync ?? this.options.history.framesAfter(since);
       if (typeof replay === "string") {
         ws.send(resyncFrame(replay));
       } else {
@@ -103,21 +152,24 @@ export class FeedSockets implements Publisher {
             }
           }
         });
-        if (overLimit) return this.#closeSlow(ws);
+        if (overLimit) return this.#closeSlow(ws, ws.getBufferedAmount());
+        this.#budget.queued(ws.getBufferedAmount());
       }
     }
     ws.subscribe(this.options.topic);
   }
 
-  #closeSlow(ws: FeedSocket): void {
-    this.options.observations.emit({
-      type: "slow-client-closed",
-      bufferedBytes: ws.getBufferedAmount(),
-      limit: this.options.sendBufferLimit,
-    });
+  #closeSlow(ws: FeedSocket, bufferedBytes: number): void {
+    this.options.observations.emit({ type: "slow-client-closed", bufferedBytes, limit: this.options.sendBufferLimit });
+    this.#close(ws, CloseCodes.tryAgainLater);
+  }
+
+  /** Closes with a close frame after the queued data; the queue still counts against the budget until Bun lets it go. */
+  #close(ws: FeedSocket, { code, reason }: { code: number; reason: string }): void {
+    this.#budget.closing(ws.getBufferedAmount());
     this.#open.delete(ws);
     ws.unsubscribe(this.options.topic);
-    // Bun queues the close frame after the buffered data, so the client reads everything, then 1013.
-    ws.close(CloseCodes.tryAgainLater.code, CloseCodes.tryAgainLater.reason);
+    // Bun queues the close frame after the buffered data, so the client reads everything, then the code.
+    ws.close(code, reason);
   }
 }

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import type { Logger } from "../logger.ts";
 import { isMongoUnavailable } from "../mongo/availability.ts";
+import { WriteOutcomeUnknown } from "../mongo/write-outcome.ts";
 
 /** One `{ path, message }` entry of a validation problem. */
 export type ProblemIssue = { path: string; message: string };
@@ -12,8 +13,10 @@ const titles: Record<number, string> = {
   413: "Content Too Large",
   415: "Unsupported Media Type",
   426: "Upgrade Required",
+  429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
+  504: "Gateway Timeout",
 };
 
 /** The one HTTP error type: thrown anywhere in a request, turned into RFC 9457 problem+json by `problemResponse`. */
@@ -21,7 +24,8 @@ export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
-    readonly extras: { issues?: ProblemIssue[]; headers?: Record<string, string> } = {},
+    /** `members` are extension members of the problem (RFC 9457 section 3.2), e.g. a reason code. */
+    readonly extras: { issues?: ProblemIssue[]; headers?: Record<string, string>; members?: Record<string, string> } = {},
   ) {
     super(detail);
   }
@@ -37,6 +41,16 @@ export function validationProblem(detail: string, issues: readonly v.BaseIssue<u
 /** The one error mapper: anything thrown while serving a request becomes a problem. */
 export function toProblem(error: unknown, log: Logger): HttpProblem {
   if (error instanceof HttpProblem) return error;
+  if (error instanceof WriteOutcomeUnknown) {
+    log.warn("a write may or may not have been applied; answered 504", { id: error.id, error: error.cause });
+    const location = `/posts/${error.id}`;
+    return new HttpProblem(
+      504,
+      `MongoDB did not confirm the write in time: the post may or may not have been stored. Check GET ${location} ` +
+        "before posting it again, or retry with the same Idempotency-Key",
+      { members: { id: error.id, location } },
+    );
+  }
   if (isMongoUnavailable(error)) {
     log.warn("MongoDB is unavailable; answered 503", { error });
     return new HttpProblem(503, "MongoDB is unavailable right now; retry shortly", { headers: { "Retry-After": "2" } });
@@ -52,6 +66,7 @@ export function problemResponse(problem: HttpProblem, instance?: string): Respon
     status: problem.status,
     detail: problem.detail,
     ...(instance ? { instance } : {}),
+    ...problem.extras.members,
     ...(problem.extras.issues ? { issues: problem.extras.issues } : {}),
   };
   return new Response(JSON.stringify(body), {

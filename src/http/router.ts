@@ -22,9 +22,11 @@ export type RouterOptions = { log: Logger; observations: Observations; clientAdd
 export function createRouter(routes: readonly Route[], { log, observations, clientAddressOf }: RouterOptions) {
   const groups = groupByPath(routes);
   return async (request: Request, server: Server<unknown>): Promise<Response | undefined> => {
-    const url = new URL(request.url);
-    observations.emit({ type: "request", method: request.method, path: url.pathname });
+    let path: string | undefined;
     try {
+      const url = requestUrl(request);
+      path = url.pathname;
+      observations.emit({ type: "request", method: request.method, path });
       for (const group of groups) {
         const match = group.pattern.exec(url.pathname);
         if (!match) continue;
@@ -40,9 +42,34 @@ export function createRouter(routes: readonly Route[], { log, observations, clie
       }
       throw new HttpProblem(404, `Nothing lives at ${url.pathname}`);
     } catch (error) {
-      return problemResponse(toProblem(error, log), url.pathname);
+      if (clientWentAway(request, error)) {
+        // Nobody is left to answer, and nothing for an operator to act on.
+        observations.emit({ type: "request-aborted", method: request.method, path: path ?? "" });
+        return problemResponse(new HttpProblem(400, "The client closed the connection before the request was complete"), path);
+      }
+      return problemResponse(toProblem(error, log), path);
     }
   };
+}
+
+/**
+ * The request's URL, which Bun builds from the Host header: without a usable one (HTTP/1.0
+ * without Host, `Host: a b`, a CONNECT target) there is no URL, and the client gets a 400.
+ */
+function requestUrl(request: Request): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(request.url);
+  } catch {}
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new HttpProblem(400, "The request needs a valid Host header and an origin-form target (/path)");
+  }
+  return url;
+}
+
+/** The body stopped because the client disconnected (Bun aborts the request's signal). */
+function clientWentAway(request: Request, error: unknown): boolean {
+  return request.signal.aborted && error instanceof Error && error.name === "AbortError";
 }
 
 function groupByPath(routes: readonly Route[]): PathGroup[] {

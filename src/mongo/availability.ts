@@ -11,9 +11,18 @@ import {
 // Server codes that mean "not now" (no primary, shutting down, timed out), not "your request is wrong".
 const TRANSIENT_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 
-/** True when an error says MongoDB cannot be reached or cannot serve right now: a 503, never a 500. */
+/** The request's deadline passed while waiting for MongoDB (the reason of an `AbortSignal.timeout`). */
+export function isDeadlineExceeded(error: unknown): boolean {
+  return error instanceof DOMException && error.name === "TimeoutError";
+}
+
+/**
+ * True when an error says MongoDB cannot be reached or cannot serve right now: a 503, never a
+ * 500. For a write this is only the answer once it is known nothing was sent (see PostsStore).
+ */
 export function isMongoUnavailable(error: unknown): boolean {
   if (
+    isDeadlineExceeded(error) ||
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||

@@ -2,13 +2,31 @@ import * as v from "valibot";
 import { POST_ID_PATTERN } from "./post-view.ts";
 import { PositionSchema } from "./frames.ts";
 
-const text = (field: string, max: number) =>
+/**
+ * The characters a field may hold, as one pattern (JSON Schema takes one per field), on UTF-16
+ * code units (no `u` flag): no control characters (C0, DEL, C1) but the `allowed` ones, and no
+ * lone surrogates, which BSON's UTF-8 would store as U+FFFD, so the 201 body would differ from
+ * the stored post.
+ */
+const plainText = (allowed: string) =>
+  new RegExp(`^(?:[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]|[${allowed}]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF])*$`);
+
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+const text = (field: string, max: number, allowed: { pattern: string; names: string }) =>
   v.pipe(
     v.string(`${field} must be a string`),
     v.trim(),
     v.minLength(1, `${field} must not be empty`),
     // Characters as JavaScript and HTML maxlength count them (UTF-16 code units).
     v.maxLength(max, `${field} must be at most ${max} characters`),
+    v.regex(plainText(allowed.pattern), (issue) =>
+      String(issue.input)
+        .replace(new RegExp(`[${allowed.pattern}]`, "g"), "")
+        .match(CONTROL)
+        ? `${field} must not contain control characters (${allowed.names} are allowed)`
+        : `${field} must be valid Unicode: it contains an unpaired surrogate (a lone \\uD800-\\uDFFF escape)`,
+    ),
   );
 
 /** Issue messages of a JSON body object: a missing key is required, an extra one unknown. */
@@ -21,7 +39,15 @@ const unknownQueryParameter = (issue: v.BaseIssue<unknown>) => `unknown query pa
 
 /** The body of POST /posts. Unknown keys are refused so typos are not silently dropped. */
 export const NewPostSchema = v.pipe(
-  v.strictObject({ author: text("author", 64), content: text("content", 10_000) }, bodyKeyMessage),
+  v.strictObject(
+    {
+      // A NUL or an escape sequence has no place in a name.
+      author: text("author", 64, { pattern: "\\t\\n", names: "tab and newline" }),
+      // Pasted text often ends its lines with CRLF.
+      content: text("content", 10_000, { pattern: "\\t\\n\\r", names: "tab, newline and carriage return" }),
+    },
+    bodyKeyMessage,
+  ),
   v.title("post"),
 );
 export type NewPost = v.InferOutput<typeof NewPostSchema>;

@@ -1,0 +1,82 @@
+/**
+ * How long Bun may still hold the queue of a socket closed with a close frame: uWS's end()
+ * arms the ping timeout (4, 8 or 16 s by idleTimeout, as in WebSocketContextData.h's
+ * calculateIdleTimeoutComponents), checked on a 4-second timer tick. No event says when
+ * that happens, and `getBufferedAmount()` reads 0 as soon as the socket is closed.
+ */
+export function closingHoldMs(idleTimeoutSeconds: number): number {
+  let margin = 4;
+  while (idleTimeoutSeconds - margin * 2 >= margin * 2 && margin < 16) margin *= 2;
+  return (margin + 4) * 1000;
+}
+
+/** Which open sockets to close with 1013 (their queue is still delivered) and which to drop at once. */
+export type Relief<S> = { close: S[]; drop: S[] };
+
+type Held = { bytes: number; until: number };
+
+/**
+ * The global send-buffer budget: the bytes queued on open sockets plus the bytes that sockets
+ * closing gracefully may still hold stay within `budget`. Past it, the sockets holding the most
+ * are closed with a close frame first; while those are still counted (they cannot be dropped
+ * any more once closed), the next heaviest are dropped outright, which frees their queue at once.
+ */
+export class SendBudget {
+  #held: Held[] = []; // in order of `until`: every hold lasts the same time
+  #heldBytes = 0;
+  #measured = 0;
+  #sinceMeasured = 0;
+
+  constructor(
+    readonly budget: number,
+    private readonly holdMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Bytes still held by sockets closing gracefully. */
+  get closingBytes(): number {
+    const now = this.now();
+    while (this.#held.length > 0 && this.#held[0]!.until <= now) this.#heldBytes -= this.#held.shift()!.bytes;
+    return this.#heldBytes;
+  }
+
+  /**
+   * Counts bytes just queued (at most what a publish can add before anything is measured);
+   * true when they may have pushed the total past the budget, so it is time to measure.
+   */
+  queued(bytes: number): boolean {
+    this.#sinceMeasured += bytes;
+    return this.#measured + this.#sinceMeasured + this.closingBytes > this.budget;
+  }
+
+  /** A socket was closed with a close frame while `bytes` were queued on it: they count until Bun lets them go. */
+  closing(bytes: number): void {
+    if (bytes <= 0) return;
+    this.#held.push({ bytes, until: this.now() + this.holdMs });
+    this.#heldBytes += bytes;
+  }
+
+  /** Given what each open socket has queued now, the sockets to close (heaviest first) to stay within the budget. */
+  relieve<S>(open: readonly { socket: S; bytes: number }[]): Relief<S> {
+    let openBytes = open.reduce((sum, entry) => sum + entry.bytes, 0);
+    const relief: Relief<S> = { close: [], drop: [] };
+    const closingBefore = this.closingBytes;
+    if (openBytes + closingBefore > this.budget) {
+      // Polite only when nothing is closing yet: a closed socket's queue cannot be freed early.
+      const polite = closingBefore === 0;
+      for (const { socket, bytes } of [...open].sort((a, b) => b.bytes - a.bytes)) {
+        if (polite ? openBytes <= this.budget : openBytes + closingBefore <= this.budget) break;
+        openBytes -= bytes;
+        if (polite) {
+          relief.close.push(socket);
+          this.closing(bytes);
+        } else {
+          relief.drop.push(socket);
+        }
+      }
+    }
+    this.#measured = openBytes;
+    this.#sinceMeasured = 0;
+    return relief;
+  }
+}
