@@ -35,7 +35,8 @@ export type Observation =
   | { type: "socket-opened"; connections: number }
   | { type: "socket-refused"; code: number; reason: string }
   | { type: "socket-closed"; code: number; reason: string; connections: number }
-  | { type: "slow-client-closed"; bufferedBytes: number; limit: number }
+  /** `dropped`: without a close frame, because the sockets closing already hold half of WS_SEND_BUFFER_TOTAL. */
+  | { type: "slow-client-closed"; bufferedBytes: number; limit: number; dropped: boolean }
   | { type: "send-budget-exceeded"; bufferedBytes: number; closingBytes: number; budget: number; closed: number; dropped: number }
   | { type: "connection-refused"; cap: "total" | "per-address"; limit: number; address: string }
   | { type: "readiness-changed"; ready: true }

@@ -7,7 +7,7 @@ import { FeedHistory } from "./feed/history.ts";
 import { FeedSockets, type FeedSocketData } from "./feed/sockets.ts";
 import { postsTopic } from "./feed/topics.ts";
 import { clientAddressResolver } from "./http/client-address.ts";
-import { problemResponse, toProblem } from "./http/problem.ts";
+import { serverErrorHandler } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
 import { feedUpgradeRoute } from "./http/routes/feed-upgrade.ts";
 import { healthRoutes } from "./http/routes/health.ts";
@@ -93,7 +93,7 @@ export async function startFeedServer({ config, client, log, observations, signa
     development: false,
     fetch: router,
     // Only reached by a bug (the router maps every error): a logged 500 without details.
-    error: (error) => problemResponse(toProblem(error, log)),
+    error: serverErrorHandler(log),
     websocket: sockets.handler(),
   });
   sockets.attach(server);

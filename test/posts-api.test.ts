@@ -273,7 +273,7 @@ describe("POST /posts", () => {
     expect(response.status).toBe(504);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
     expect(response.headers.get("retry-after")).toBeNull();
-    const problem = (await response.json()) as Record<string, string>;
+    const problem = (await response.json()) as Record<string, string | number>;
     expect(problem).toEqual({
       type: "about:blank",
       title: "Gateway Timeout",

@@ -148,6 +148,8 @@ export class ChangeFeed {
             break;
           }
           if (event) this.#deliver(event);
+          const ready = this.options.publisher.ready?.(); // between events, never within one
+          if (ready) await ready;
           if (stream.bufferedCount() === 0) startAfter = this.#batchEnded(stream) ?? startAfter;
           if (!change) this.#established.resolve(); // caught up; later calls are no-ops
           change = await stream.tryNext();

@@ -5,4 +5,6 @@
  */
 export interface Publisher {
   publish(topic: string, frame: string): void;
+  /** Undefined when it can take the next frame now; otherwise resolves when it can (back-pressure). */
+  ready?(): Promise<void> | undefined;
 }

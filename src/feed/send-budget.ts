@@ -17,9 +17,10 @@ type Held = { bytes: number; until: number };
 
 /**
  * The global send-buffer budget: the bytes queued on open sockets plus the bytes that sockets
- * closing gracefully may still hold stay within `budget`. Past it, the sockets holding the most
- * are closed with a close frame first; while those are still counted (they cannot be dropped
- * any more once closed), the next heaviest are dropped outright, which frees their queue at once.
+ * closing gracefully may still hold stay within `budget`. Past half of it, the sockets holding
+ * the most are closed with a close frame (after their queue), as long as the sockets closing
+ * hold at most half the budget: a closed socket's queue cannot be freed early. Past the whole
+ * budget, the heaviest are dropped outright, which frees their queue at once.
  */
 export class SendBudget {
   #held: Held[] = []; // in order of `until`: every hold lasts the same time
@@ -41,12 +42,12 @@ export class SendBudget {
   }
 
   /**
-   * Counts bytes just queued (at most what a publish can add before anything is measured);
-   * true when they may have pushed the total past the budget, so it is time to measure.
+   * Counts bytes just queued (at most: the kernel takes some); true when they may have taken
+   * the total past half the budget, so it is time to measure.
    */
   queued(bytes: number): boolean {
     this.#sinceMeasured += bytes;
-    return this.#measured + this.#sinceMeasured + this.closingBytes > this.budget;
+    return this.#measured + this.#sinceMeasured + this.closingBytes > this.budget / 2;
   }
 
   /** A socket was closed with a close frame while `bytes` were queued on it: they count until Bun lets them go. */
@@ -56,27 +57,41 @@ export class SendBudget {
     this.#heldBytes += bytes;
   }
 
-  /** Given what each open socket has queued now, the sockets to close (heaviest first) to stay within the budget. */
+  /** Whether a socket holding `bytes` can still be closed with a close frame: the sockets closing hold at most half the budget. */
+  hasRoomToClose(bytes: number): boolean {
+    return this.closingBytes + bytes <= this.budget / 2;
+  }
+
+  /**
+   * Given what each open socket has queued now, the sockets to drop and to close, heaviest
+   * first. A socket holding nothing frees nothing: readers that keep up are never chosen.
+   * The caller closes them and reports each close with `closing`.
+   */
   relieve<S>(open: readonly { socket: S; bytes: number }[]): Relief<S> {
     let openBytes = open.reduce((sum, entry) => sum + entry.bytes, 0);
-    const relief: Relief<S> = { close: [], drop: [] };
-    const closingBefore = this.closingBytes;
-    if (openBytes + closingBefore > this.budget) {
-      // Polite only when nothing is closing yet: a closed socket's queue cannot be freed early.
-      const polite = closingBefore === 0;
-      for (const { socket, bytes } of [...open].sort((a, b) => b.bytes - a.bytes)) {
-        if (polite ? openBytes <= this.budget : openBytes + closingBefore <= this.budget) break;
-        openBytes -= bytes;
-        if (polite) {
-          relief.close.push(socket);
-          this.closing(bytes);
-        } else {
-          relief.drop.push(socket);
-        }
-      }
-    }
     this.#measured = openBytes;
     this.#sinceMeasured = 0;
+    const relief: Relief<S> = { close: [], drop: [] };
+    const half = this.budget / 2;
+    const closingBefore = this.closingBytes;
+    if (openBytes + closingBefore <= half) return relief;
+
+    const heaviest = open.filter((entry) => entry.bytes > 0).sort((a, b) => b.bytes - a.bytes);
+    let next = 0;
+    for (; next < heaviest.length && openBytes + closingBefore > this.budget; next++) {
+      relief.drop.push(heaviest[next]!.socket);
+      openBytes -= heaviest[next]!.bytes;
+    }
+    // Each of these stops growing and goes once delivered or timed out: counted as relieved here.
+    let closing = closingBefore;
+    for (; next < heaviest.length && openBytes + closingBefore > half; next++) {
+      const { socket, bytes } = heaviest[next]!;
+      if (closing + bytes > half) break;
+      relief.close.push(socket);
+      openBytes -= bytes;
+      closing += bytes;
+    }
+    this.#measured = openBytes;
     return relief;
   }
 }

@@ -34,6 +34,9 @@ export type FeedSocketsOptions = {
   observations: Observations;
 };
 
+/** Bun's send buffers grow by doubling: a queued byte may hold two bytes of memory. */
+const MEMORY_PER_QUEUED_BYTE = 2;
+
 /** A WebSocket frame header is at most 10 bytes from the server; a little more covers Bun's bookkeeping. */
 const FRAME_OVERHEAD_BYTES = 16;
 
@@ -47,9 +50,12 @@ export class FeedSockets implements Publisher {
   readonly #open = new Set<FeedSocket>();
   readonly #budget: SendBudget;
   #server: Server<FeedSocketData> | undefined;
+  /** Set while the budget is under pressure: resolves after Bun copied the frames into the sockets and limits were enforced. */
+  #afterCopy: Promise<void> | undefined;
 
   constructor(private readonly options: FeedSocketsOptions) {
-    this.#budget = new SendBudget(options.sendBufferTotal, closingHoldMs(options.idleTimeoutSeconds));
+    // The budget is memory; a send buffer may take up to twice what it holds (it grows by doubling).
+    this.#budget = new SendBudget(options.sendBufferTotal / MEMORY_PER_QUEUED_BYTE, closingHoldMs(options.idleTimeoutSeconds));
   }
 
   get count(): number {
@@ -64,9 +70,27 @@ export class FeedSockets implements Publisher {
   publish(topic: string, frame: string): void {
     if (!this.#server) return;
     this.#server.publish(topic, frame);
-    // Between two sweeps a burst could queue far past the budget: measure as soon as it may have.
+    // Bun copies frames under 16 KiB into the sockets only when its topic tree drains, at the end of
+    // this turn of the event loop (a timeout runs after that, an immediate before): measure then.
     const mostQueued = (Buffer.byteLength(frame) + FRAME_OVERHEAD_BYTES) * this.#open.size;
-    if (this.#budget.queued(mostQueued)) this.enforceSendLimits();
+    if (this.#budget.queued(mostQueued)) {
+      this.#afterCopy ??= new Promise((resolve) =>
+        setTimeout(() => {
+          this.#afterCopy = undefined;
+          this.enforceSendLimits();
+          resolve();
+        }, 0),
+      );
+    }
+  }
+
+  /**
+   * Undefined when more frames can be published now; under pressure, resolves once the frames
+   * published so far are in the sockets and the limits were enforced, so that a burst (a whole
+   * getMore batch) never lands in every socket before anything can be checked.
+   */
+  ready(): Promise<void> | undefined {
+    return this.#afterCopy;
   }
 
   handler(): WebSocketHandler<FeedSocketData> {
@@ -113,12 +137,9 @@ export class FeedSockets implements Publisher {
       closed: relief.close.length,
       dropped: relief.drop.length,
     });
-    for (const ws of relief.close) this.#close(ws, CloseCodes.serverOverloaded);
     // No close frame: it would queue behind everything else. The client sees 1006 and resumes with since.
-    for (const ws of relief.drop) {
-      this.#open.delete(ws);
-      ws.terminate();
-    }
+    for (const ws of relief.drop) this.#drop(ws);
+    for (const ws of relief.close) this.#close(ws, CloseCodes.serverOverloaded);
   }
 
   /** Closes every socket with 1001 (shutdown). */
@@ -159,16 +180,25 @@ export class FeedSockets implements Publisher {
     ws.subscribe(this.options.topic);
   }
 
+  /** Past its own limit: a close frame after the queue, unless the sockets closing already hold half the budget. */
   #closeSlow(ws: FeedSocket, bufferedBytes: number): void {
-    this.options.observations.emit({ type: "slow-client-closed", bufferedBytes, limit: this.options.sendBufferLimit });
-    this.#close(ws, CloseCodes.tryAgainLater);
+    const dropped = !this.#budget.hasRoomToClose(bufferedBytes);
+    this.options.observations.emit({ type: "slow-client-closed", bufferedBytes, limit: this.options.sendBufferLimit, dropped });
+    if (dropped) this.#drop(ws);
+    else this.#close(ws, CloseCodes.tryAgainLater);
+  }
+
+  /** No close frame: it would queue behind everything else. The client sees 1006 and resumes with since. */
+  #drop(ws: FeedSocket): void {
+    this.#open.delete(ws);
+    ws.terminate(); // frees the queue at once
   }
 
   /** Closes with a close frame after the queued data; the queue still counts against the budget until Bun lets it go. */
   #close(ws: FeedSocket, { code, reason }: { code: number; reason: string }): void {
-    this.#budget.closing(ws.getBufferedAmount());
     this.#open.delete(ws);
-    ws.unsubscribe(this.options.topic);
+    ws.unsubscribe(this.options.topic); // first: it moves this turn's frames into the send buffer
+    this.#budget.closing(ws.getBufferedAmount());
     // Bun queues the close frame after the buffered data, so the client reads everything, then the code.
     ws.close(code, reason);
   }

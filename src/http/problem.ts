@@ -59,6 +59,14 @@ export function toProblem(error: unknown, log: Logger): HttpProblem {
   return new HttpProblem(500, "Something went wrong on our side; it has been logged");
 }
 
+/**
+ * Bun.serve's `error` handler: only a bug reaches it (the router maps every error it sees),
+ * and it answers like the router would, a logged 500 without details.
+ */
+export function serverErrorHandler(log: Logger): (error: Error) => Response {
+  return (error) => problemResponse(toProblem(error, log));
+}
+
 export function problemResponse(problem: HttpProblem, instance?: string): Response {
   const body = {
     type: "about:blank",

@@ -2,6 +2,7 @@
 // measured in the same run (these machines are shared and noisy: read the ratios).
 // Everything runs on loopback in child processes, bounded in count and time.
 import { FeedClient } from "../support/feed-client.ts";
+import { EmulatorProcess } from "../support/emulator-process.ts";
 import { ServerProcess } from "../support/server-process.ts";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
@@ -11,22 +12,6 @@ const LATENCY_SAMPLES = 300;
 const DEADLINE = AbortSignal.timeout(180_000);
 
 type Figures = { acceptedPerSecond: number; deliveredPerSecond: number; latencyP50: number; latencyP99: number };
-
-async function startEmulatorProcess(): Promise<{ uri: string; stop(): Promise<void> }> {
-  const child = Bun.spawn(["bun", "test/support/mongo-emulator/main.ts", "--port", "0"], {
-    cwd: new URL("../../", import.meta.url).pathname,
-    stdout: "pipe",
-  });
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!/mongodb:\/\/\S+/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`emulator exited: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  const uri = /mongodb:\/\/\S+/.exec(text)![0];
-  return { uri, stop: async () => void (child.kill("SIGTERM"), await child.exited) };
-}
 
 async function measure(server: ServerProcess): Promise<Figures> {
   const { http, ws } = await server.listening(30_000);
@@ -70,7 +55,7 @@ async function measure(server: ServerProcess): Promise<Figures> {
   };
 }
 
-const emulator = await startEmulatorProcess();
+const emulator = await EmulatorProcess.start();
 try {
   const baselineServer = ServerProcess.spawn({}, ["bun", "test/bench/publish-baseline-fixture.ts"]);
   const baseline = await measure(baselineServer);
@@ -92,5 +77,5 @@ try {
   row("ack → frame latency p50", "ms", feed.latencyP50, baseline.latencyP50);
   row("ack → frame latency p99", "ms", feed.latencyP99, baseline.latencyP99);
 } finally {
-  await emulator.stop();
+  await emulator[Symbol.asyncDispose]();
 }

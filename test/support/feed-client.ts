@@ -29,8 +29,9 @@ export class FeedClient {
     });
   }
 
-  static async connect(url: string): Promise<FeedClient> {
-    const socket = new WebSocket(url);
+  /** Opens a socket; `headers` go with the handshake (e.g. X-Forwarded-For behind a trusted proxy). */
+  static async connect(url: string, headers?: Record<string, string>): Promise<FeedClient> {
+    const socket = headers ? new WebSocket(url, { headers }) : new WebSocket(url);
     const client = new FeedClient(socket);
     const { promise, resolve, reject } = Promise.withResolvers<FeedClient>();
     socket.addEventListener("open", () => resolve(client), { once: true });

@@ -5,7 +5,7 @@ import type { PostsStore } from "../../mongo/posts-store.ts";
 import { PositionSchema } from "../../protocol/frames.ts";
 import { PostViewSchema } from "../../protocol/post-view.ts";
 import { ListQuerySchema, NewPostSchema, PostPathSchema } from "../../protocol/requests.ts";
-import { Deadline } from "../deadline.ts";
+import { Deadline } from "../../deadline.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
 
