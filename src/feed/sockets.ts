@@ -116,8 +116,8 @@ export class FeedSockets implements Publisher {
 
   /**
    * Closes every socket whose queued bytes exceed the limit, then, if all sockets together
-   * (closing ones included) hold more than the budget, the heaviest: cheap enough to run on a
-   * short timer, and run at once when a publish may have passed the budget.
+   * (closing ones included) hold more than the budget allows, the heaviest: cheap enough to run
+   * on a short timer, and run after the turn in which a publish may have passed half the budget.
    */
   enforceSendLimits(): void {
     const open: { socket: FeedSocket; bytes: number }[] = [];
