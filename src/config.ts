@@ -122,7 +122,7 @@ const settings = {
     fallback: (host: HostLimits) => String(Math.floor(host.memoryBytes * SEND_BUFFER_TOTAL_SHARE)),
     fallbackHelp: "a quarter of the memory the process may use",
     schema: wholeNumber(1024 * 1024, Number.MAX_SAFE_INTEGER),
-    help: "bytes queued across all WebSockets; past it the sockets holding the most are closed",
+    help: "memory that queued frames may take across all WebSockets; past it the sockets holding the most are closed",
   },
   maxConnections: {
     env: "WS_MAX_CONNECTIONS",
