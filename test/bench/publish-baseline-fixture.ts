@@ -16,4 +16,4 @@ const server = Bun.serve({
     message: () => {},
   },
 });
-console.log(JSON.stringify({ msg: "listening", http: server.url.href, websocket: `ws://${server.url.host}/` }));
+console.log(JSON.stringify({ event: "listening", msg: "listening", http: server.url.href, websocket: `ws://${server.url.host}/` }));
