@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import * as v from "valibot";
 import { resolveAuthSettings, type AuthSettings } from "./auth/auth-settings.ts";
+import type { HostLimits } from "./host-limits.ts";
 import { parseProxyTrust } from "./http/client-address.ts";
 import { commaList, flag, jwksUrl, optionalText, origins, secret } from "./setting-schemas.ts";
 
@@ -19,6 +20,30 @@ const mongodbUri = v.pipe(
   v.trim(),
   v.regex(/^mongodb(\+srv)?:\/\/[^/?]+/, "must be a mongodb:// or mongodb+srv:// connection string with a host"),
 );
+
+/** When the open-file limit cannot be read (not Linux), the usual soft default is assumed. */
+const ASSUMED_OPEN_FILES = 1024;
+
+/**
+ * Descriptors kept back from WebSockets for everything else the process opens: MongoDB
+ * (up to 100 pooled connections per member plus monitors), HTTP requests in flight, files.
+ * Half the limit when the limit is small.
+ */
+export function descriptorReserve(openFiles: number): number {
+  return Math.min(1024, Math.floor(openFiles / 2));
+}
+
+/** The default WS_MAX_CONNECTIONS: the open-file limit minus the reserve. */
+export function defaultMaxConnections(host: HostLimits): number {
+  const openFiles = host.openFiles ?? ASSUMED_OPEN_FILES;
+  return openFiles - descriptorReserve(openFiles);
+}
+
+/** The share of the process's memory that queued WebSocket frames may take by default. */
+export const SEND_BUFFER_TOTAL_SHARE = 1 / 4;
+
+/** Used when the caller has no facts about the machine (tests of the parsing itself). */
+export const ASSUMED_HOST_LIMITS: HostLimits = { openFiles: ASSUMED_OPEN_FILES, memoryBytes: 4 * 1024 ** 3, memorySource: "physical" };
 
 const proxyTrust = v.pipe(
   v.string(),
@@ -77,7 +102,14 @@ const settings = {
     flag: "connect-timeout-ms",
     fallback: "10000",
     schema: wholeNumber(100, 600_000),
-    help: "how long startup and each request wait to reach MongoDB",
+    help: "how long startup waits to reach MongoDB (and the driver's server selection and connect timeouts)",
+  },
+  requestTimeoutMs: {
+    env: "REQUEST_TIMEOUT_MS",
+    flag: "request-timeout-ms",
+    fallback: "10000",
+    schema: wholeNumber(100, 600_000),
+    help: "one deadline per request for everything it waits on (MongoDB, retries included, and the change stream)",
   },
   historySize: {
     env: "FEED_HISTORY_SIZE",
@@ -99,6 +131,29 @@ const settings = {
     fallback: "1048576",
     schema: wholeNumber(1024, 1 << 30),
     help: "bytes queued for one WebSocket before it is closed with 1013",
+  },
+  sendBufferTotal: {
+    env: "WS_SEND_BUFFER_TOTAL",
+    flag: "send-buffer-total",
+    fallback: (host: HostLimits) => String(Math.floor(host.memoryBytes * SEND_BUFFER_TOTAL_SHARE)),
+    fallbackHelp: "a quarter of the memory the process may use",
+    schema: wholeNumber(1024 * 1024, Number.MAX_SAFE_INTEGER),
+    help: "memory that queued frames may take across all WebSockets; past it the sockets holding the most are closed",
+  },
+  maxConnections: {
+    env: "WS_MAX_CONNECTIONS",
+    flag: "max-connections",
+    fallback: (host: HostLimits) => String(defaultMaxConnections(host)),
+    fallbackHelp: "the open-file limit minus a reserve for MongoDB, HTTP and files",
+    schema: wholeNumber(1, 10_000_000),
+    help: "WebSocket connections in total; past it a handshake gets 503",
+  },
+  maxConnectionsPerIp: {
+    env: "WS_MAX_CONNECTIONS_PER_IP",
+    flag: "max-connections-per-ip",
+    fallback: "1000",
+    schema: wholeNumber(1, 10_000_000),
+    help: "WebSocket connections per client address; past it a handshake gets 429",
   },
   idleTimeoutSeconds: {
     env: "WS_IDLE_TIMEOUT_SECONDS",
@@ -192,12 +247,12 @@ const settings = {
 type Setting = {
   env: string;
   flag: string;
-  fallback: string;
+  fallback: string | ((host: HostLimits) => string);
   schema: v.GenericSchema<string, unknown>;
   help: string;
   /** Never echoed in an error message. */
   secret?: boolean;
-  /** What --help says the default is, when it depends on other settings. */
+  /** What --help says the default is, when it depends on other settings or on the machine. */
   fallbackHelp?: string;
 };
 type Settings = typeof settings;
@@ -213,6 +268,8 @@ export type Config = Readonly<Values> & {
   readonly auth: AuthSettings;
   /** Undefined: writes are not rate limited. */
   readonly writeRateLimit: WriteRateLimit | undefined;
+  /** The facts the derived defaults came from, so startup can say so. */
+  readonly hostLimits: HostLimits;
 };
 
 const DEFAULT_WRITE_RATE = { perMinute: 60, burst: 20 };
@@ -231,21 +288,29 @@ export type ConfigRequest =
   | { kind: "help"; text: string }
   | { kind: "version" };
 
-/** Reads the configuration once: CLI flags win over environment variables, which win over defaults. */
-export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[]): ConfigRequest {
+/**
+ * Reads the configuration once: CLI flags win over environment variables, which win over
+ * defaults. `host` holds the facts some defaults are derived from (read by the entry point).
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  argv: readonly string[],
+  host: HostLimits = ASSUMED_HOST_LIMITS,
+): ConfigRequest {
   const flags = readFlags(argv);
-  if (flags.help) return { kind: "help", text: helpText() };
+  if (flags.help) return { kind: "help", text: helpText(host) };
   if (flags.version) return { kind: "version" };
 
   const problems: string[] = [];
   const parsed: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(settings) as [string, Setting][]) {
-    const raw = flags.values[setting.flag] ?? env[setting.env] ?? setting.fallback;
+    const raw = flags.values[setting.flag] ?? env[setting.env] ?? fallbackOf(setting, host);
     const result = v.safeParse(setting.schema, raw);
     const got = setting.secret ? `got ${Buffer.byteLength(raw)} bytes` : `got ${JSON.stringify(raw)}`;
     if (result.success) parsed[key] = result.output;
     else problems.push(`${setting.env} (--${setting.flag}) ${result.issues[0].message}, ${got}`);
   }
+  if (problems.length === 0) problems.push(...crossChecks(parsed as Values, host));
   if (problems.length > 0) throw new ConfigError(problems);
   const values = parsed as Values;
   const auth = resolveAuthSettings(
@@ -263,7 +328,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
 
   const databaseName = databaseFromUri(values.mongodbUri);
   const writeRateLimit = writeRateLimitOf(values, auth.mode !== "off");
-  return { kind: flags.healthCheck ? "health-check" : "run", config: Object.freeze({ ...values, databaseName, auth, writeRateLimit }) };
+  const config: Config = Object.freeze({ ...values, databaseName, auth, writeRateLimit, hostLimits: host });
+  return { kind: flags.healthCheck ? "health-check" : "run", config };
 }
 
 /** With auth on, writes are limited by default; with it off, only when a limit is set. `0` means no limit. */
@@ -272,6 +338,27 @@ function writeRateLimitOf(values: Values, authOn: boolean): WriteRateLimit | und
   if (!authOn && perMinute === undefined && burst === undefined) return undefined;
   const limit = { perMinute: perMinute ?? DEFAULT_WRITE_RATE.perMinute, burst: burst ?? DEFAULT_WRITE_RATE.burst };
   return limit.perMinute === 0 || limit.burst === 0 ? undefined : limit;
+}
+
+function fallbackOf(setting: Setting, host: HostLimits): string {
+  return typeof setting.fallback === "function" ? setting.fallback(host) : setting.fallback;
+}
+
+/** Settings that are valid alone but not together with the others or with the machine. */
+function crossChecks(config: Values, host: HostLimits): string[] {
+  const problems: string[] = [];
+  if (host.openFiles !== undefined && config.maxConnections > defaultMaxConnections(host)) {
+    problems.push(
+      `WS_MAX_CONNECTIONS (--max-connections) must leave ${descriptorReserve(host.openFiles)} of the ${host.openFiles} open files ` +
+        `(ulimit -n) for MongoDB, HTTP and files: at most ${defaultMaxConnections(host)}, got ${config.maxConnections}; raise the limit or lower the cap`,
+    );
+  }
+  if (config.sendBufferTotal < config.sendBufferLimit) {
+    problems.push(
+      `WS_SEND_BUFFER_TOTAL (--send-buffer-total) must be at least WS_SEND_BUFFER_LIMIT (${config.sendBufferLimit}), got ${config.sendBufferTotal}`,
+    );
+  }
+  return problems;
 }
 
 function readFlags(argv: readonly string[]) {
@@ -301,11 +388,14 @@ function databaseFromUri(uri: string): string {
   return decodeURIComponent(path) || "social_network";
 }
 
-function helpText(): string {
-  const rows = (Object.values(settings) as Setting[]).map(
-    (setting) =>
-      `  --${setting.flag.padEnd(28)} ${setting.env.padEnd(28)} ${setting.help} (default ${setting.fallbackHelp ?? (setting.fallback || "unset")})`,
-  );
+function helpText(host: HostLimits): string {
+  const rows = (Object.values(settings) as Setting[]).map((setting) => {
+    const fallback =
+      typeof setting.fallback === "function"
+        ? `${fallbackOf(setting, host)} here: ${setting.fallbackHelp}`
+        : (setting.fallbackHelp ?? (setting.fallback || "unset"));
+    return `  --${setting.flag.padEnd(28)} ${setting.env.padEnd(28)} ${setting.help} (default ${fallback})`;
+  });
   return [
     "mongo-feed: a realtime MongoDB feed server (POST /posts, WebSocket at /)",
     "",

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from "./config.ts";
+import { readHostLimits } from "./host-limits.ts";
 import { logObservations } from "./log-observations.ts";
 import { createLogger } from "./logger.ts";
 import { connectToMongo, explainStartupFailure } from "./mongo/connect.ts";
@@ -11,7 +12,7 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 
 let request;
 try {
-  request = loadConfig(process.env, Bun.argv.slice(2));
+  request = loadConfig(process.env, Bun.argv.slice(2), readHostLimits());
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`mongo-feed: ${error.message}\nRun with --help to see every setting.`);

@@ -8,10 +8,14 @@ function lineFor(observation: Observation): Line {
   switch (observation.type) {
     case "listening":
       return ["info", "listening"];
+    case "limits":
+      return ["info", "limits: WebSocket connections (from the open-file limit) and queued bytes (from memory)"];
     case "signal-received":
       return ["info", "signal received; shutting down (send it again to exit at once)"];
     case "request":
       return ["debug", "request"];
+    case "request-aborted":
+      return ["debug", "the client closed the connection before its request was complete"];
     case "forwarded-for-ignored":
       return ["warn", "a request carries X-Forwarded-For but TRUST_PROXY is off: per-address limits apply to the proxy as a whole"];
     case "auth-off":
@@ -66,6 +70,12 @@ function lineFor(observation: Observation): Line {
       return undefined; // for metrics; one per event or request would drown the log
     case "slow-client-closed":
       return ["warn", "closed a slow client"];
+    case "send-budget-exceeded":
+      return ["warn", "WebSocket send buffers passed WS_SEND_BUFFER_TOTAL; closed the clients holding the most"];
+    case "connection-refused":
+      return ["debug", "refused a WebSocket connection: a connection cap is reached"];
+    case "readiness-changed":
+      return observation.ready ? ["info", "ready again"] : ["warn", "not ready"];
   }
 }
 

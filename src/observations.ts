@@ -1,4 +1,6 @@
+import type { HostLimits } from "./host-limits.ts";
 import type { ResyncReason } from "./protocol/frames.ts";
+import type { ReadinessReason } from "./readiness.ts";
 
 /**
  * What the server reports about itself, as typed events: the logger subscribes (one line
@@ -6,8 +8,21 @@ import type { ResyncReason } from "./protocol/frames.ts";
  */
 export type Observation =
   | { type: "listening"; http: string; websocket: string; database: string }
+  | {
+      type: "limits";
+      openFileLimit: number | undefined;
+      reservedDescriptors: number | undefined;
+      wsMaxConnections: number;
+      wsMaxConnectionsPerIp: number;
+      memoryBytes: number;
+      memorySource: HostLimits["memorySource"];
+      sendBufferTotal: number;
+      sendBufferLimit: number;
+      requestTimeoutMs: number;
+    }
   | { type: "signal-received"; signal: string }
   | { type: "request"; method: string; path: string }
+  | { type: "request-aborted"; method: string; path: string }
   | { type: "forwarded-for-ignored" }
   | { type: "auth-off" }
   | {
@@ -32,7 +47,12 @@ export type Observation =
   | { type: "socket-opened"; connections: number }
   | { type: "socket-refused"; code: number; reason: string }
   | { type: "socket-closed"; code: number; reason: string; connections: number }
-  | { type: "slow-client-closed"; bufferedBytes: number; limit: number }
+  /** `dropped`: without a close frame, because the sockets closing already hold half of WS_SEND_BUFFER_TOTAL. */
+  | { type: "slow-client-closed"; bufferedBytes: number; limit: number; dropped: boolean }
+  | { type: "send-budget-exceeded"; bufferedBytes: number; closingBytes: number; budget: number; closed: number; dropped: number }
+  | { type: "connection-refused"; cap: "total" | "per-address"; limit: number; address: string }
+  | { type: "readiness-changed"; ready: true }
+  | { type: "readiness-changed"; ready: false; reason: ReadinessReason; detail: string }
   | { type: "socket-closed-by-server"; code: number }
   /** A change document read from the stream, with how long after its commit. */
   | { type: "change-event"; operation: string; lagMs: number | undefined }

@@ -2,9 +2,10 @@ import type { MongoClient } from "mongodb";
 import { AccessGate } from "./auth/access-gate.ts";
 import { createTokenVerifier } from "./auth/token-verifier.ts";
 import packageJson from "../package.json" with { type: "json" };
-import type { Config } from "./config.ts";
+import { descriptorReserve, type Config } from "./config.ts";
 import { ChangeFeed } from "./feed/change-feed.ts";
 import { CheckpointStore, type FeedStateDocument } from "./feed/checkpoint-store.ts";
+import { ConnectionCaps } from "./feed/connection-caps.ts";
 import { Fanout } from "./feed/fanout.ts";
 import { FilterIndex } from "./feed/filter-index.ts";
 import { FeedHistory } from "./feed/history.ts";
@@ -12,6 +13,7 @@ import { SocketAuth } from "./feed/socket-auth.ts";
 import { FeedSockets, type FeedSocketData } from "./feed/sockets.ts";
 import { clientAddressResolver } from "./http/client-address.ts";
 import { OriginPolicy } from "./http/origin-policy.ts";
+import { serverErrorHandler } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
 import { feedUpgradeRoute } from "./http/routes/feed-upgrade.ts";
 import { healthRoutes } from "./http/routes/health.ts";
@@ -25,8 +27,10 @@ import { FeedMetrics } from "./metrics/feed-metrics.ts";
 import { preparePostsCollection } from "./mongo/posts-collection.ts";
 import { IdempotencyStore, type IdempotencyRecord } from "./mongo/idempotency-store.ts";
 import { PostsStore } from "./mongo/posts-store.ts";
+import { MongoReachability } from "./mongo/reachability.ts";
 import type { StoredPost } from "./mongo/stored-post.ts";
 import type { Observations } from "./observations.ts";
+import { Readiness } from "./readiness.ts";
 
 export type FeedServerOptions = {
   config: Config;
@@ -43,7 +47,10 @@ export type RunningFeedServer = {
   closed: Promise<void>;
 };
 
-const SLOW_CLIENT_SWEEP_MS = 50;
+/** How often send buffers and readiness are checked. */
+const SWEEP_MS = 50;
+/** An idle getMore returns every 250 ms: six missed in a row is a stalled stream, not a quiet one. */
+const STALLED_AFTER_MS = 1_500;
 
 /**
  * Wires one feed server: change stream first (listening starts only once it is
@@ -60,11 +67,14 @@ export async function startFeedServer({ config, client, log, observations, signa
   if (!gate.authOn) observations.emit({ type: "auth-off" });
   const posts = new PostsStore(client, collection);
   const idempotency = new IdempotencyStore(db.collection<IdempotencyRecord>("idempotency_keys"), posts);
+  const caps = new ConnectionCaps({ total: config.maxConnections, perAddress: config.maxConnectionsPerIp });
   const sockets = new FeedSockets({
     history,
     filters,
     sendBufferLimit: config.sendBufferLimit,
+    sendBufferTotal: config.sendBufferTotal,
     idleTimeoutSeconds: config.idleTimeoutSeconds,
+    caps,
     observations,
     auth: new SocketAuth(gate, observations),
   });
@@ -83,11 +93,12 @@ export async function startFeedServer({ config, client, log, observations, signa
     throw error;
   }
 
-  const waitMs = config.connectTimeoutMs;
+  const reachability = new MongoReachability(client, () => readiness.check());
+  const readiness = new Readiness({ feed, reachability, observations, stalledAfterMs: STALLED_AFTER_MS });
   const routes: Route[] = [
-    feedUpgradeRoute({ feed, waitMs }),
-    ...postsRoutes({ posts, idempotency, feed, waitMs, authOn: gate.authOn }),
-    ...healthRoutes({ feed, history, connections: () => sockets.count }),
+    feedUpgradeRoute({ feed, caps, observations }),
+    ...postsRoutes({ posts, idempotency, feed, requestTimeoutMs: config.requestTimeoutMs, authOn: gate.authOn }),
+    ...healthRoutes({ readiness, history, connections: () => sockets.count }),
     metricsRoute(metrics),
   ];
   const api = { title: "mongo-feed", version: packageJson.version, authOn: gate.authOn, publicRead: config.auth.publicRead };
@@ -104,18 +115,39 @@ export async function startFeedServer({ config, client, log, observations, signa
   const server = Bun.serve<FeedSocketData>({
     port: config.port,
     hostname: config.host,
+    // Never Bun's development error pages (stack traces, source lines), whatever NODE_ENV says.
+    development: false,
     fetch: router,
+    // Only reached by a bug (the router maps every error): a logged 500 without details.
+    error: serverErrorHandler(log),
     websocket: sockets.handler(),
   });
   sockets.attach(server);
-  const sweeper = setInterval(() => sockets.closeSlowClients(), SLOW_CLIENT_SWEEP_MS);
+  const sweeper = setInterval(() => {
+    sockets.enforceSendLimits();
+    readiness.check();
+  }, SWEEP_MS);
   const url = server.url;
+  const { openFiles, memoryBytes, memorySource } = config.hostLimits;
+  observations.emit({
+    type: "limits",
+    openFileLimit: openFiles,
+    reservedDescriptors: openFiles === undefined ? undefined : descriptorReserve(openFiles),
+    wsMaxConnections: config.maxConnections,
+    wsMaxConnectionsPerIp: config.maxConnectionsPerIp,
+    memoryBytes,
+    memorySource,
+    sendBufferTotal: config.sendBufferTotal,
+    sendBufferLimit: config.sendBufferLimit,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
   observations.emit({ type: "listening", http: url.href, websocket: `ws://${url.host}/`, database: config.databaseName });
 
   const { promise: closed, resolve } = Promise.withResolvers<void>();
   const shutdown = async () => {
     observations.emit({ type: "shutting-down" });
     clearInterval(sweeper);
+    reachability.close();
     const requestsDone = server.stop(); // stop accepting; resolves when in-flight requests finish
     sockets.closeAll();
     await requestsDone;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { FeedClient } from "./support/feed-client.ts";
 import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
 import { ServerProcess } from "./support/server-process.ts";
+import { expectNoInternals, rawRequest } from "./support/raw-http.ts";
 import { postJson } from "./support/test-feed.ts";
 
 let mongo: MongoTarget;
@@ -47,6 +48,21 @@ test("the compiled executable starts from CLI flags, serves the page, accepts a 
   server.kill("SIGTERM");
   expect(await server.exited).toBe(0);
   expect((await client.closed).code).toBe(1001);
+}, 60_000);
+
+test("the compiled executable answers a missing or malformed Host with a 400 problem and never shows internals", async () => {
+  await using server = ServerProcess.spawn({ MONGODB_URI: mongo.uri(uniqueDatabase("binary_raw")) }, [binary]);
+  const { http } = await server.listening(30_000);
+  for (const request of ["GET /health/live HTTP/1.0\r\n\r\n", "GET /health/live HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n"]) {
+    const answer = await rawRequest(http, request);
+    expect(answer.status).toBe(400);
+    expect(answer.headers["content-type"]).toBe("application/problem+json");
+    expectNoInternals(answer.raw);
+  }
+  const odd = await rawRequest(http, "FOO / HTTP/1.1\r\nHost: feed.test\r\nConnection: close\r\n\r\n");
+  if (odd.status !== undefined) expect(odd.status).toBeLessThan(500);
+  expectNoInternals(odd.raw);
+  expect((await fetch(`${http}/health/live`)).status).toBe(200);
 }, 60_000);
 
 test("the compiled executable prints its help", async () => {

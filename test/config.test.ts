@@ -1,10 +1,13 @@
 // Defends: configuration is read once, flags win over the environment, and every problem is named at once.
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig, type Config } from "../src/config.ts";
+import { cgroupMemoryLimitFiles, parseCgroupMemoryLimit, parseOpenFileLimit, type HostLimits } from "../src/host-limits.ts";
 
-function problemsOf(env: Record<string, string>, argv: string[] = []): readonly string[] {
+const host: HostLimits = { openFiles: 20_000, memoryBytes: 8 * 1024 ** 3, memorySource: "cgroup" };
+
+function problemsOf(env: Record<string, string>, argv: string[] = [], limits: HostLimits = host): readonly string[] {
   try {
-    loadConfig(env, argv);
+    loadConfig(env, argv, limits);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -14,16 +17,20 @@ function problemsOf(env: Record<string, string>, argv: string[] = []): readonly 
 
 describe("loadConfig", () => {
   test("uses the documented defaults", () => {
-    expect(loadConfig({}, [])).toEqual({
+    expect(loadConfig({}, [], host)).toEqual({
       kind: "run",
       config: {
         port: 8080,
         host: "0.0.0.0",
         mongodbUri: "mongodb://localhost:27017/social_network",
         connectTimeoutMs: 10_000,
+        requestTimeoutMs: 10_000,
         historySize: 10_000,
         historyTtlSeconds: 300,
         sendBufferLimit: 1_048_576,
+        sendBufferTotal: 2 * 1024 ** 3, // a quarter of the 8 GiB the process may use
+        maxConnections: 18_976, // the 20,000 open files minus 1,024 kept back
+        maxConnectionsPerIp: 1_000,
         idleTimeoutSeconds: 60,
         trustProxy: { hops: "none" },
         authJwtSecret: undefined,
@@ -39,12 +46,41 @@ describe("loadConfig", () => {
         databaseName: "social_network",
         auth: { mode: "off", publicRead: true },
         writeRateLimit: undefined,
+        hostLimits: host,
       },
     });
   });
 
+  test("derives the connection cap from the open-file limit, always below it", () => {
+    const cap = (openFiles: number | undefined) =>
+      (loadConfig({}, [], { ...host, openFiles }) as { config: { maxConnections: number } }).config.maxConnections;
+    expect(cap(1_048_576)).toBe(1_048_576 - 1_024);
+    expect(cap(1_024)).toBe(512);
+    expect(cap(256)).toBe(128);
+    expect(cap(undefined)).toBe(512); // not Linux: the usual 1,024 is assumed
+    for (const openFiles of [64, 1_000, 4_096, 20_000, 65_536]) expect(cap(openFiles)).toBeLessThan(openFiles);
+  });
+
+  test("refuses a connection cap that leaves no descriptors for MongoDB, and a total budget below one socket's", () => {
+    expect(problemsOf({ WS_MAX_CONNECTIONS: "19999", WS_SEND_BUFFER_LIMIT: "4194304", WS_SEND_BUFFER_TOTAL: "2097152" })).toEqual([
+      "WS_MAX_CONNECTIONS (--max-connections) must leave 1024 of the 20000 open files (ulimit -n) for MongoDB, HTTP and files: at most 18976, got 19999; raise the limit or lower the cap",
+      "WS_SEND_BUFFER_TOTAL (--send-buffer-total) must be at least WS_SEND_BUFFER_LIMIT (4194304), got 2097152",
+    ]);
+    expect(problemsOf({ WS_MAX_CONNECTIONS: "0" })).toEqual(['WS_MAX_CONNECTIONS (--max-connections) must be at least 1, got "0"']);
+  });
+
+  test("--help shows the derived defaults with where they come from", () => {
+    const help = (loadConfig({}, ["--help"], host) as { text: string }).text;
+    expect(help).toContain("(default 18976 here: the open-file limit minus a reserve for MongoDB, HTTP and files)");
+    expect(help).toContain(`(default ${2 * 1024 ** 3} here: a quarter of the memory the process may use)`);
+  });
+
   test("reads the environment, and flags win over it", () => {
-    const request = loadConfig({ PORT: "9000", HOST: "127.0.0.1", MONGODB_URI: "mongodb://a,b/feeds?replicaSet=rs0" }, ["--port", "9100"]);
+    const request = loadConfig(
+      { PORT: "9000", HOST: "127.0.0.1", MONGODB_URI: "mongodb://a,b/feeds?replicaSet=rs0" },
+      ["--port", "9100"],
+      host,
+    );
     expect(request).toMatchObject({ kind: "run", config: { port: 9100, host: "127.0.0.1", databaseName: "feeds" } });
     expect(Object.isFrozen(request.kind === "run" && request.config)).toBe(true);
   });
@@ -167,5 +203,32 @@ describe("authentication settings", () => {
       kind: "listed",
       origins: ["https://app.example.com", "http://localhost:3000"],
     });
+  });
+});
+
+describe("host limits", () => {
+  test("reads the soft open-file limit from /proc/self/limits", () => {
+    const limits = [
+      "Limit                     Soft Limit           Hard Limit           Units     ",
+      "Max processes             96365                96365                processes ",
+      "Max open files            20000                524288               files     ",
+    ].join("\n");
+    expect(parseOpenFileLimit(limits)).toBe(20_000);
+    expect(parseOpenFileLimit("Max open files            unlimited            unlimited            files")).toBeUndefined();
+    expect(parseOpenFileLimit("")).toBeUndefined();
+  });
+
+  test("reads cgroup v1 and v2 memory limits, where 'max' and 2^63 mean none", () => {
+    expect(parseCgroupMemoryLimit("536870912\n")).toBe(512 * 1024 * 1024);
+    expect(parseCgroupMemoryLimit("max\n")).toBeUndefined();
+    expect(parseCgroupMemoryLimit("9223372036854771712\n")).toBeUndefined();
+    expect(cgroupMemoryLimitFiles("0::/user.slice/app.scope\n")).toEqual([
+      "/sys/fs/cgroup/user.slice/app.scope/memory.max",
+      "/sys/fs/cgroup/memory.max",
+    ]);
+    expect(cgroupMemoryLimitFiles("4:memory:/docker/abc\n1:cpu:/\n")).toEqual([
+      "/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes",
+      "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 // Defends: the HTTP API's contract: stored posts, exact errors as problem+json, routing and paging.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { failPoint } from "./support/fail-point.ts";
-import type { Collection } from "mongodb";
+import { ObjectId, type Collection } from "mongodb";
 import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
 import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
 
@@ -46,6 +46,18 @@ describe("POST /posts", () => {
     const stored = await posts.findOne({ author: "Ada Lovelace" });
     expect(Object.keys(stored!)).toEqual(["_id", "author", "content", "createdAt"]);
     expect(stored!.createdAt).toBeInstanceOf(Date);
+  });
+
+  test("answers 201 with exactly what was stored, for any text it accepts", async () => {
+    // Escaped surrogate pairs, CRLF, tab and non-BMP text: the 201 body, GET and the stored document agree.
+    const body = '{"author":"\\ud83d\\ude00 Zo\\u00eb","content":"line one\\r\\nline\\ttwo \\ud834\\udd1e"}';
+    const response = await fetch(`${feed.http}/posts`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    expect(response.status).toBe(201);
+    const post = (await response.json()) as { id: string; author: string; content: string };
+    expect(post).toMatchObject({ author: "\u{1F600} Zoë", content: "line one\r\nline\ttwo \u{1D11E}" });
+    const stored = await posts.findOne({ _id: new ObjectId(post.id) });
+    expect({ author: stored!.author, content: stored!.content }).toEqual({ author: post.author, content: post.content });
+    expect(await (await fetch(`${feed.http}/posts/${post.id}`)).json()).toEqual(post);
   });
 
   test("accepts the longest author and content", async () => {
@@ -142,6 +154,53 @@ describe("POST /posts", () => {
       detail: /not valid/,
       issues: [{ path: "admin", message: /unknown field "admin"/ }],
     },
+    {
+      // BSON would store it as U+FFFD, so the 201 body would not be what was stored.
+      name: "a lone surrogate in content",
+      body: '{"author":"a","content":"half \\ud800 a pair"}',
+      type: "application/json",
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "content", message: /^content must be valid Unicode: it contains an unpaired surrogate/ }],
+    },
+    {
+      name: "a lone low surrogate in author",
+      body: '{"author":"\\udc00","content":"b"}',
+      type: "application/json",
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "author", message: /^author must be valid Unicode/ }],
+    },
+    {
+      name: "a NUL in author",
+      ...json({ author: "ad\u0000a", content: "b" }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "author", message: /^author must not contain control characters \(tab and newline are allowed\)$/ }],
+    },
+    {
+      name: "an escape sequence in author",
+      ...json({ author: "\u001b[31mada", content: "b" }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "author", message: /must not contain control characters/ }],
+    },
+    {
+      name: "a carriage return in author",
+      ...json({ author: "ada\rlovelace", content: "b" }),
+      status: 400,
+      detail: /not valid/,
+      issues: [{ path: "author", message: /must not contain control characters/ }],
+    },
+    {
+      name: "a NUL or C1 control in content",
+      ...json({ author: "a", content: "x\u0000y\u0085" }),
+      status: 400,
+      detail: /not valid/,
+      issues: [
+        { path: "content", message: /^content must not contain control characters \(tab, newline and carriage return are allowed\)$/ },
+      ],
+    },
     { name: "a body over 64 KiB", ...json({ author: "a", content: "c".repeat(70_000) }), status: 413, detail: /larger than 65536 bytes/ },
     { name: "no content type", body: '{"author":"a","content":"b"}', status: 415, detail: /application\/json, got none/ },
     {
@@ -199,21 +258,68 @@ describe("POST /posts", () => {
     expect(await posts.countDocuments()).toBe(before);
   });
 
-  test("answers 503 with Retry-After when MongoDB cannot take the write, and stores nothing", async () => {
+  test("answers 504, not 503, when the insert was sent and the connection died: the post may or may not be stored", async () => {
     const before = await posts.countDocuments();
+    let response: Response;
     {
-      // Both the write and the driver's one retry lose their connection.
+      // The write and the driver's one retry both lose their connection after being sent: the
+      // driver cannot know whether MongoDB applied either, so neither can the server.
       await using _outage = await failPoint(driver, {
         mode: { times: 2 },
         data: { failCommands: ["insert"], closeConnection: true, appName: "mongo-feed" },
       });
-      const response = await postJson(feed.http, { author: "a", content: "during an outage" });
+      response = await postJson(feed.http, { author: "a", content: "during an outage" });
+    }
+    expect(response.status).toBe(504);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(response.headers.get("retry-after")).toBeNull();
+    const problem = (await response.json()) as Record<string, string | number>;
+    expect(problem).toEqual({
+      type: "about:blank",
+      title: "Gateway Timeout",
+      status: 504,
+      detail: expect.stringMatching(/may or may not have been stored\. Check GET \/posts\/[0-9a-f]{24} before posting it again/),
+      instance: "/posts",
+      id: expect.stringMatching(/^[0-9a-f]{24}$/),
+      location: `/posts/${problem.id}`,
+    });
+    expect(problem.detail).not.toMatch(/retry shortly/);
+    // The check the answer points to tells the truth: this fail point closes before the write is applied.
+    expect(await posts.countDocuments()).toBe(before);
+    expect((await fetch(`${feed.http}${problem.location}`)).status).toBe(404);
+    expect((await postJson(feed.http, { author: "a", content: "after the outage" })).status).toBe(201);
+  });
+
+  test("answers within REQUEST_TIMEOUT_MS while MongoDB holds a write (504) or a read (503)", async () => {
+    await using quick = await startTestFeed(uri, { REQUEST_TIMEOUT_MS: "400" });
+    let started: number;
+    {
+      await using _slow = await failPoint(driver, {
+        mode: { times: 1 },
+        data: { failCommands: ["insert"], blockConnection: true, blockTimeMS: 3_000, appName: "mongo-feed" },
+      });
+      started = performance.now();
+      const response = await postJson(quick.http, { author: "a", content: "held by MongoDB" });
+      expect(performance.now() - started).toBeLessThan(2_500);
+      expect(response.status).toBe(504);
+      const problem = (await response.json()) as { id: string; location: string };
+      // Whichever way it went, the post is there once or not at all, and GET says which.
+      const count = await posts.countDocuments({ _id: new ObjectId(problem.id) });
+      expect(count).toBeLessThanOrEqual(1);
+      const check = await fetch(`${quick.http}${problem.location}`);
+      expect(check.status).toBe(count === 1 ? 200 : 404);
+    }
+    {
+      await using _slow = await failPoint(driver, {
+        mode: { times: 1 },
+        data: { failCommands: ["find"], blockConnection: true, blockTimeMS: 3_000, appName: "mongo-feed" },
+      });
+      started = performance.now();
+      const response = await fetch(`${quick.http}/posts/0123456789abcdef01234567`);
+      expect(performance.now() - started).toBeLessThan(2_500);
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
-      expect(await response.json()).toMatchObject({ status: 503, title: "Service Unavailable", detail: expect.stringMatching(/MongoDB/) });
     }
-    expect(await posts.countDocuments()).toBe(before);
-    expect((await postJson(feed.http, { author: "a", content: "after the outage" })).status).toBe(201);
   });
 });
 

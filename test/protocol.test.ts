@@ -25,10 +25,10 @@ describe("schemas as JSON Schema", () => {
   // The routes only hold their dependencies in closures; the table itself is plain data.
   const unused = {} as never;
   const routes = [
-    feedUpgradeRoute({ feed: unused, waitMs: 0 }),
-    ...postsRoutes({ posts: unused, idempotency: unused, feed: unused, waitMs: 0, authOn: false }),
-    ...postsRoutes({ posts: unused, idempotency: unused, feed: unused, waitMs: 0, authOn: true }),
-    ...healthRoutes({ feed: unused, history: unused, connections: () => 0 }),
+    feedUpgradeRoute({ feed: unused, caps: unused, observations: unused }),
+    ...postsRoutes({ posts: unused, idempotency: unused, feed: unused, requestTimeoutMs: 0, authOn: false }),
+    ...postsRoutes({ posts: unused, idempotency: unused, feed: unused, requestTimeoutMs: 0, authOn: true }),
+    ...healthRoutes({ readiness: unused, history: unused, connections: () => 0 }),
   ];
   // `trim` and `to_lower_case` change no JSON type; what follows them is what the schema documents.
   const convert = (schema: AnySchema, typeMode: "input" | "output") =>

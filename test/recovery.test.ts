@@ -102,3 +102,44 @@ test("snapshot then stream under concurrent writes has no gap and no duplicate",
     client.close();
   }
 }, 60_000);
+
+/** A position `secondsAhead` of this machine's clock, as an 18-hex snapshot position or a full event token. */
+function futurePosition(secondsAhead: number, form: "snapshot" | "event"): string {
+  const seconds = Math.floor(Date.now() / 1000) + secondsAhead;
+  const time = `82${seconds.toString(16).toUpperCase().padStart(8, "0")}00000001`;
+  return form === "snapshot" ? time : `${time}2B0204`;
+}
+
+test("a since from the future beyond the tolerance gets resync at once, in every encoding of a position", async () => {
+  await using feed = await startTestFeed(mongo.uri(uniqueDatabase("future")));
+  const positions = [
+    futurePosition(3_600, "snapshot"), // an hour ahead
+    futurePosition(86_400, "snapshot"), // a day ahead
+    futurePosition(30, "snapshot"), // 30 s ahead: far past any clock skew
+    futurePosition(3_600, "event"), // a full resume token an hour ahead
+    "82FFFFFFFFFFFFFFFF", // the end of time, snapshot form
+    "82FFFFFFFFFFFFFFFF2B0229296E04", // and as a full token
+  ];
+  for (const since of positions) {
+    const started = performance.now();
+    const client = await FeedClient.connect(`${feed.ws}?since=${since}`);
+    await client.until((frames) => frames.length >= 1, 5_000, `a resync for ${since}`);
+    expect(client.frames[0]).toEqual({ type: "resync", reason: "position-unknown" });
+    // At once: no wait for the stream to reach a time it never will.
+    expect(performance.now() - started).toBeLessThan(1_000);
+    client.close();
+  }
+  expect((await fetch(`${feed.http}/health/ready`)).status).toBe(200);
+});
+
+test("a since a few seconds ahead, within the clock-skew tolerance, holds the handshake for the catch-up window at most", async () => {
+  await using feed = await startTestFeed(mongo.uri(uniqueDatabase("ahead")));
+  const started = performance.now();
+  // 4 s ahead: plausible skew, but no write can give the deployment that cluster time within the 2 s window.
+  const client = await FeedClient.connect(`${feed.ws}?since=${futurePosition(4, "snapshot")}`);
+  const openedAfter = performance.now() - started;
+  await client.until((frames) => frames.length >= 1, 5_000, "a resync");
+  expect(client.frames[0]).toEqual({ type: "resync", reason: "position-unknown" });
+  expect(openedAfter).toBeLessThan(3_000);
+  client.close();
+});

@@ -59,6 +59,7 @@ export class ChangeFeed {
   #checkpointedFloor: string | undefined;
   #lastHead: ResumeToken | undefined;
   #source: ImageSource | undefined;
+  #progressedAt = performance.now();
 
   constructor(private readonly options: ChangeFeedOptions) {
     this.#established.promise.catch(() => {}); // observed by whoever awaits `established`
@@ -79,6 +80,14 @@ export class ChangeFeed {
 
   get lastError(): unknown {
     return this.#lastError;
+  }
+
+  /**
+   * When (performance.now()) the stream last heard from MongoDB: an idle getMore returns
+   * within maxAwaitTimeMS, so a stream that has not for much longer is stalled.
+   */
+  get progressedAt(): number {
+    return this.#progressedAt;
   }
 
   /** The cluster time up to which every event has been seen. */
@@ -159,9 +168,12 @@ export class ChangeFeed {
             break;
           }
           if (event) this.#deliver(event);
+          const ready = this.options.fanout.ready(); // between events, never within one
+          if (ready) await ready;
           if (stream.bufferedCount() === 0) startAfter = this.#batchEnded(stream) ?? startAfter;
           if (!change) this.#established.resolve(); // caught up; later calls are no-ops
           change = await stream.tryNext();
+          this.#progressedAt = performance.now();
           attempt = 0; // a getMore went through: the stream is healthy again, so backoff starts over
         }
       } catch (error) {
@@ -275,6 +287,7 @@ export class ChangeFeed {
   }
 
   #markUp(): void {
+    this.#progressedAt = performance.now();
     this.#up = true;
     this.#lastError = undefined;
     this.options.observations.emit({ type: "stream-up", position: this.options.history.newestPosition });

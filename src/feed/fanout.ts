@@ -30,6 +30,11 @@ export class Fanout {
     this.#publish(change, {});
   }
 
+  /** Undefined when the sockets can take the next event now; otherwise resolves when they can (back-pressure). */
+  ready(): Promise<void> | undefined {
+    return this.options.publisher.ready?.();
+  }
+
   /** Tells every connection to reload. */
   resyncAll(reason: ResyncReason): void {
     const started = performance.now();

@@ -6,4 +6,6 @@
 export interface Publisher {
   /** Returns how many sockets the frame was sent to. */
   publish(topic: string, frame: string): number;
+  /** Undefined when it can take the next frame now; otherwise resolves when it can (back-pressure). */
+  ready?(): Promise<void> | undefined;
 }

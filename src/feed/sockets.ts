@@ -3,21 +3,28 @@ import type { Identity } from "../auth/identity.ts";
 import type { Observations } from "../observations.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
 import type { FeedFilter } from "../protocol/filter.ts";
+import type { ResyncReason } from "../protocol/frames.ts";
+import type { ConnectionCaps } from "./connection-caps.ts";
 import type { FilterIndex, Subscription } from "./filter-index.ts";
 import { resyncFrame } from "./frames.ts";
 import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
+import { closingHoldMs, SendBudget } from "./send-budget.ts";
 import type { SocketAuth } from "./socket-auth.ts";
 
 /**
  * Per-connection state lives on the connection. A `refusal` is a handshake the server
  * accepted only to close it at once with that code and reason: browsers cannot read the
- * HTTP status of a refused handshake, but they can read a close frame.
+ * HTTP status of a refused handshake, but they can read a close frame. `resync` is told
+ * instead of a replay when the handshake already knew `since` cannot be placed.
+ * `clientAddress` holds the connection-cap slot the socket gives back when it closes.
  */
 export type FeedSocketData = {
   since: string | undefined;
   /** Canonical: sockets with the same filter share one topic. */
   filter: FeedFilter;
+  clientAddress: string;
+  resync?: ResyncReason;
   refusal?: { code: number; reason: string };
   /** Set while the socket holds its filter's subscription. */
   subscription?: Subscription;
@@ -31,22 +38,39 @@ export type FeedSocketsOptions = {
   history: FeedHistory;
   filters: FilterIndex;
   sendBufferLimit: number;
+  /** Bytes queued across all sockets (WS_SEND_BUFFER_TOTAL). */
+  sendBufferTotal: number;
   idleTimeoutSeconds: number;
-  observations: Observations;
+  caps: ConnectionCaps;
   /** Token expiry and refresh on authenticated sockets. */
   auth: SocketAuth;
+  observations: Observations;
 };
+
+/** Bun's send buffers grow by doubling: a queued byte may hold two bytes of memory. */
+const MEMORY_PER_QUEUED_BYTE = 2;
+
+/** A WebSocket frame header is at most 10 bytes from the server; a little more covers Bun's bookkeeping. */
+const FRAME_OVERHEAD_BYTES = 16;
 
 /**
  * The feed's WebSocket side: on open a socket joins its filter, gets its replay and
  * subscribes to the filter's one topic in one synchronous step (no event can slip between
- * them); after that, frames reach it only through `publish`. Sockets whose send buffer passes the limit are closed with 1013.
+ * them); after that, frames reach it only through `publish`. Sockets whose send buffer
+ * passes the limit are closed with 1013, and so are the heaviest when all of them together
+ * pass the budget.
  */
 export class FeedSockets implements Publisher {
   readonly #open = new Set<FeedSocket>();
+  readonly #budget: SendBudget;
   #server: Server<FeedSocketData> | undefined;
+  /** Set while the budget is under pressure: resolves after Bun copied the frames into the sockets and limits were enforced. */
+  #afterCopy: Promise<void> | undefined;
 
-  constructor(private readonly options: FeedSocketsOptions) {}
+  constructor(private readonly options: FeedSocketsOptions) {
+    // The budget is memory; a send buffer may take up to twice what it holds (it grows by doubling).
+    this.#budget = new SendBudget(options.sendBufferTotal / MEMORY_PER_QUEUED_BYTE, closingHoldMs(options.idleTimeoutSeconds));
+  }
 
   get count(): number {
     return this.#open.size;
@@ -61,7 +85,29 @@ export class FeedSockets implements Publisher {
     const server = this.#server;
     if (!server) return 0;
     server.publish(topic, frame);
-    return server.subscriberCount(topic);
+    const sockets = server.subscriberCount(topic);
+    // Bun copies frames under 16 KiB into the sockets only when its topic tree drains, at the end of
+    // this turn of the event loop (a timeout runs after that, an immediate before): measure then.
+    const mostQueued = (Buffer.byteLength(frame) + FRAME_OVERHEAD_BYTES) * sockets;
+    if (this.#budget.queued(mostQueued)) {
+      this.#afterCopy ??= new Promise((resolve) =>
+        setTimeout(() => {
+          this.#afterCopy = undefined;
+          this.enforceSendLimits();
+          resolve();
+        }, 0),
+      );
+    }
+    return sockets;
+  }
+
+  /**
+   * Undefined when more frames can be published now; under pressure, resolves once the frames
+   * published so far are in the sockets and the limits were enforced, so that a burst (a whole
+   * getMore batch) never lands in every socket before anything can be checked.
+   */
+  ready(): Promise<void> | undefined {
+    return this.#afterCopy;
   }
 
   handler(): WebSocketHandler<FeedSocketData> {
@@ -71,7 +117,7 @@ export class FeedSockets implements Publisher {
       idleTimeout: this.options.idleTimeoutSeconds,
       sendPings: true,
       // Never let Bun drop a frame silently: a dropped frame followed by a delivered one is a
-      // gap the client cannot see. `closeSlowClients` enforces the limit with a close frame instead.
+      // gap the client cannot see. `enforceSendLimits` enforces the limits by closing the socket instead.
       backpressureLimit: 0,
       closeOnBackpressureLimit: false,
       perMessageDeflate: false,
@@ -80,24 +126,45 @@ export class FeedSockets implements Publisher {
       close: (ws, code, reason) => {
         this.#release(ws);
         this.options.auth.closed(ws);
+        this.options.caps.release(ws.data.clientAddress);
         if (!this.#open.delete(ws) && ws.data.refusal) return;
         this.options.observations.emit({ type: "socket-closed", code, reason, connections: this.#open.size });
       },
     };
   }
 
-  /** Closes every socket whose queued bytes exceed the limit; cheap enough to run on a short timer. */
-  closeSlowClients(): void {
+  /**
+   * Closes every socket whose queued bytes exceed the limit, then, if all sockets together
+   * (closing ones included) hold more than the budget allows, the heaviest: cheap enough to run
+   * on a short timer, and run after the turn in which a publish may have passed half the budget.
+   */
+  enforceSendLimits(): void {
+    const open: { socket: FeedSocket; bytes: number }[] = [];
     for (const ws of this.#open) {
-      if (ws.getBufferedAmount() > this.options.sendBufferLimit) this.#closeSlow(ws);
+      const bytes = ws.getBufferedAmount();
+      if (bytes > this.options.sendBufferLimit) this.#closeSlow(ws, bytes);
+      else open.push({ socket: ws, bytes });
     }
+    const closingBytes = this.#budget.closingBytes;
+    const relief = this.#budget.relieve(open);
+    if (relief.close.length === 0 && relief.drop.length === 0) return;
+    this.options.observations.emit({
+      type: "send-budget-exceeded",
+      bufferedBytes: open.reduce((sum, entry) => sum + entry.bytes, 0),
+      closingBytes,
+      budget: this.options.sendBufferTotal,
+      closed: relief.close.length,
+      dropped: relief.drop.length,
+    });
+    for (const ws of relief.drop) this.#drop(ws);
+    for (const ws of relief.close) this.#close(ws, CloseCodes.serverOverloaded);
   }
 
   /** Closes every socket with 1001 (shutdown). */
   closeAll(): void {
     for (const ws of this.#open) {
       this.#release(ws);
-      this.#close(ws, CloseCodes.goingAway.code, CloseCodes.goingAway.reason);
+      this.#closeWith(ws, CloseCodes.goingAway);
     }
     this.#open.clear();
   }
@@ -106,7 +173,7 @@ export class FeedSockets implements Publisher {
     const { refusal } = ws.data;
     if (refusal) {
       this.options.observations.emit({ type: "socket-refused", code: refusal.code, reason: refusal.reason });
-      return this.#close(ws, refusal.code, refusal.reason); // never replayed to, never subscribed
+      return this.#closeWith(ws, refusal); // never replayed to, never subscribed
     }
     this.#open.add(ws);
     this.options.observations.emit({ type: "socket-opened", connections: this.#open.size });
@@ -114,13 +181,13 @@ export class FeedSockets implements Publisher {
     if (ws.readyState !== 1) return; // its token expired during the handshake
     const subscription = this.options.filters.join(ws.data.filter);
     ws.data.subscription = subscription;
-    if (ws.data.since !== undefined && !this.#replay(ws, ws.data.since, subscription)) return this.#closeSlow(ws);
+    if (ws.data.since !== undefined && !this.#replay(ws, ws.data.since, subscription)) return this.#closeSlow(ws, ws.getBufferedAmount());
     ws.subscribe(subscription.topic);
   }
 
   /** Sends what the socket missed after `since` (or a resync); false when the replay passed the send buffer limit. */
   #replay(ws: FeedSocket, since: string, subscription: Subscription): boolean {
-    const replay = this.options.history.framesAfter(since, subscription.filter);
+    const replay = ws.data.resync ?? this.options.history.framesAfter(since, subscription.filter);
     if (typeof replay === "string") {
       const frame = resyncFrame(replay);
       ws.send(frame);
@@ -143,13 +210,8 @@ export class FeedSockets implements Publisher {
       }
     });
     this.options.observations.emit({ type: "replay", outcome: complete ? "replayed" : "cut", frames, bytes });
+    if (complete) this.#budget.queued(ws.getBufferedAmount());
     return complete;
-  }
-
-  /** Every close the server starts goes through here, so it is counted by code. */
-  #close(ws: FeedSocket, code: number, reason: string): void {
-    this.options.observations.emit({ type: "socket-closed-by-server", code });
-    ws.close(code, reason);
   }
 
   /** Gives up the socket's subscription, once. */
@@ -161,15 +223,34 @@ export class FeedSockets implements Publisher {
     this.options.filters.leave(subscription);
   }
 
-  #closeSlow(ws: FeedSocket): void {
-    this.options.observations.emit({
-      type: "slow-client-closed",
-      bufferedBytes: ws.getBufferedAmount(),
-      limit: this.options.sendBufferLimit,
-    });
+  /** Past its own limit: a close frame after the queue, unless the sockets closing already hold half the budget. */
+  #closeSlow(ws: FeedSocket, bufferedBytes: number): void {
+    const dropped = !this.#budget.hasRoomToClose(bufferedBytes);
+    this.options.observations.emit({ type: "slow-client-closed", bufferedBytes, limit: this.options.sendBufferLimit, dropped });
+    if (dropped) this.#drop(ws);
+    else this.#close(ws, CloseCodes.tryAgainLater);
+  }
+
+  /** No close frame: it would queue behind everything else. The client sees 1006 and resumes with since. */
+  #drop(ws: FeedSocket): void {
     this.#open.delete(ws);
     this.#release(ws);
-    // Bun queues the close frame after the buffered data, so the client reads everything, then 1013.
-    this.#close(ws, CloseCodes.tryAgainLater.code, CloseCodes.tryAgainLater.reason);
+    this.options.observations.emit({ type: "socket-closed-by-server", code: CloseCodes.dropped.code });
+    ws.terminate(); // frees the queue at once
+  }
+
+  /** Closes with a close frame after the queued data; the queue still counts against the budget until Bun lets it go. */
+  #close(ws: FeedSocket, close: { code: number; reason: string }): void {
+    this.#open.delete(ws);
+    this.#release(ws); // first: unsubscribing moves this turn's frames into the send buffer
+    this.#budget.closing(ws.getBufferedAmount());
+    // Bun queues the close frame after the buffered data, so the client reads everything, then the code.
+    this.#closeWith(ws, close);
+  }
+
+  /** Every close the server starts goes through here, so it is counted by code. */
+  #closeWith(ws: FeedSocket, { code, reason }: { code: number; reason: string }): void {
+    this.options.observations.emit({ type: "socket-closed-by-server", code });
+    ws.close(code, reason);
   }
 }

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import type { Logger } from "../logger.ts";
 import { isMongoUnavailable } from "../mongo/availability.ts";
+import { WriteOutcomeUnknown } from "../mongo/write-outcome.ts";
 
 /** One `{ path, message }` entry of a validation problem. */
 export type ProblemIssue = { path: string; message: string };
@@ -18,6 +19,7 @@ const titles: Record<number, string> = {
   429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
+  504: "Gateway Timeout",
 };
 
 /** The one HTTP error type: thrown anywhere in a request, turned into RFC 9457 problem+json by `problemResponse`. */
@@ -25,7 +27,8 @@ export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
-    readonly extras: { issues?: ProblemIssue[]; headers?: Record<string, string> } = {},
+    /** `members` are extension members of the problem (RFC 9457 section 3.2), e.g. a reason code. */
+    readonly extras: { issues?: ProblemIssue[]; headers?: Record<string, string>; members?: Record<string, string> } = {},
   ) {
     super(detail);
   }
@@ -41,12 +44,31 @@ export function validationProblem(detail: string, issues: readonly v.BaseIssue<u
 /** The one error mapper: anything thrown while serving a request becomes a problem. */
 export function toProblem(error: unknown, log: Logger): HttpProblem {
   if (error instanceof HttpProblem) return error;
+  if (error instanceof WriteOutcomeUnknown) {
+    log.warn("a write may or may not have been applied; answered 504", { id: error.id, error: error.cause });
+    const location = `/posts/${error.id}`;
+    const advice =
+      error.action === "stored"
+        ? `Check GET ${location} before posting it again, or retry with the same Idempotency-Key`
+        : `Check GET ${location} before trying again`;
+    return new HttpProblem(504, `MongoDB did not confirm the write in time: the post may or may not have been ${error.action}. ${advice}`, {
+      members: { id: error.id, location },
+    });
+  }
   if (isMongoUnavailable(error)) {
     log.warn("MongoDB is unavailable; answered 503", { error });
     return new HttpProblem(503, "MongoDB is unavailable right now; retry shortly", { headers: { "Retry-After": "2" } });
   }
   log.error("unexpected error while serving a request", { error, stack: error instanceof Error ? error.stack : undefined });
   return new HttpProblem(500, "Something went wrong on our side; it has been logged");
+}
+
+/**
+ * Bun.serve's `error` handler: only a bug reaches it (the router maps every error it sees),
+ * and it answers like the router would, a logged 500 without details.
+ */
+export function serverErrorHandler(log: Logger): (error: Error) => Response {
+  return (error) => problemResponse(toProblem(error, log));
 }
 
 export function problemResponse(problem: HttpProblem, instance?: string): Response {
@@ -56,6 +78,7 @@ export function problemResponse(problem: HttpProblem, instance?: string): Respon
     status: problem.status,
     detail: problem.detail,
     ...(instance ? { instance } : {}),
+    ...problem.extras.members,
     ...(problem.extras.issues ? { issues: problem.extras.issues } : {}),
   };
   return new Response(JSON.stringify(body), {

@@ -54,7 +54,7 @@ export type RouteSpec<P = unknown, Q = unknown, B = unknown> = {
   onInvalidQuery?: (
     issues: readonly v.BaseIssue<unknown>[],
     context: RouteContext<Output<P>, undefined, undefined>,
-  ) => Response | undefined;
+  ) => Response | undefined | Promise<Response | undefined>;
   /** A JSON object body (415, 413 and 400 are the router's); its title names it in errors. */
   body?: B;
   responses: Record<number, ResponseSpec | string>;

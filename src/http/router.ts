@@ -40,10 +40,12 @@ export function createRouter(routes: readonly Route[], options: RouterOptions) {
   const { log, observations, clientAddressOf, origins } = options;
   const groups = groupByPath(routes);
   const serve = async (request: Request, server: Server<unknown>, matched: { route: string }): Promise<Response | undefined> => {
-    const url = new URL(request.url);
-    observations.emit({ type: "request", method: request.method, path: url.pathname });
+    let path: string | undefined;
     const extraHeaders: Record<string, string> = origins.corsHeaders(request);
     try {
+      const url = requestUrl(request);
+      path = url.pathname;
+      observations.emit({ type: "request", method: request.method, path });
       for (const group of groups) {
         const match = group.pattern.exec(url.pathname);
         if (!match) continue;
@@ -71,7 +73,7 @@ export function createRouter(routes: readonly Route[], options: RouterOptions) {
           const parsed = v.safeParse(route.query, queryObject(url.searchParams));
           if (!parsed.success && route.onInvalidQuery) {
             const context = { request, server, url, params, query: undefined, body: undefined, clientAddress, identity, refused };
-            const answer = route.onInvalidQuery(parsed.issues, context);
+            const answer = await route.onInvalidQuery(parsed.issues, context);
             return answer && withHeaders(answer, extraHeaders);
           }
           if (!parsed.success) throw validationProblem("The query is not valid", parsed.issues);
@@ -83,7 +85,12 @@ export function createRouter(routes: readonly Route[], options: RouterOptions) {
       }
       throw new HttpProblem(404, `Nothing lives at ${url.pathname}`);
     } catch (error) {
-      return withHeaders(problemResponse(toProblem(error, log), url.pathname), extraHeaders);
+      if (clientWentAway(request, error)) {
+        // Nobody is left to answer, and nothing for an operator to act on.
+        observations.emit({ type: "request-aborted", method: request.method, path: path ?? "" });
+        return problemResponse(new HttpProblem(400, "The client closed the connection before the request was complete"), path);
+      }
+      return withHeaders(problemResponse(toProblem(error, log), path), extraHeaders);
     }
   };
 
@@ -144,6 +151,26 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
     else response.headers.set(name, value);
   }
   return response;
+}
+
+/**
+ * The request's URL, which Bun builds from the Host header: without a usable one (HTTP/1.0
+ * without Host, `Host: a b`, a CONNECT target) there is no URL, and the client gets a 400.
+ */
+function requestUrl(request: Request): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(request.url);
+  } catch {}
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new HttpProblem(400, "The request needs a valid Host header and an origin-form target (/path)");
+  }
+  return url;
+}
+
+/** The body stopped because the client disconnected (Bun aborts the request's signal). */
+function clientWentAway(request: Request, error: unknown): boolean {
+  return request.signal.aborted && error instanceof Error && error.name === "AbortError";
 }
 
 function groupByPath(routes: readonly Route[]): PathGroup[] {

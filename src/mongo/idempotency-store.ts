@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { MongoServerError, type Collection } from "mongodb";
+import { type Abortable, type Collection, type InsertOneOptions, MongoServerError } from "mongodb";
 import type { PostView } from "../protocol/post-view.ts";
 import type { PostsStore } from "./posts-store.ts";
 import { toPostView, type StoredPost } from "./stored-post.ts";
@@ -49,36 +49,38 @@ export class IdempotencyStore {
     return createHash("sha256").update(JSON.stringify(request)).digest("base64url");
   }
 
-  async create(scope: string, key: string, requestHash: string, post: StoredPost): Promise<IdempotentOutcome> {
+  async create(scope: string, key: string, requestHash: string, post: StoredPost, signal: AbortSignal): Promise<IdempotentOutcome> {
     const _id = createHash("sha256")
       .update(JSON.stringify([scope, key]))
       .digest("base64url");
     // A key that expires between our insert and our read is simply tried again.
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.keys.insertOne({ _id, requestHash, post, createdAt: new Date() });
+        // `signal` is honoured by every operation, though only reads declare it.
+        await this.keys.insertOne({ _id, requestHash, post, createdAt: new Date() }, { signal } as InsertOneOptions & Abortable);
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
-        const existing = await this.keys.findOne({ _id });
+        const existing = await this.keys.findOne({ _id }, { signal });
         if (!existing) {
           if (attempt < 2) continue;
           throw error;
         }
         if (existing.requestHash !== requestHash) return { kind: "conflict" };
-        return this.#complete(existing);
+        return this.#complete(existing, signal);
       }
-      return this.#complete({ _id, requestHash, post, createdAt: new Date() });
+      return this.#complete({ _id, requestHash, post, createdAt: new Date() }, signal);
     }
   }
 
   /** Stores the record's post unless it already is: `created` when this call stored it, `replayed` when an earlier one had. */
-  async #complete(record: IdempotencyRecord): Promise<IdempotentOutcome> {
-    if (record.stored) return { kind: "replayed", view: (await this.posts.byId(record.post._id.toHexString())) ?? toPostView(record.post) };
+  async #complete(record: IdempotencyRecord, signal: AbortSignal): Promise<IdempotentOutcome> {
+    if (record.stored)
+      return { kind: "replayed", view: (await this.posts.byId(record.post._id.toHexString(), signal)) ?? toPostView(record.post) };
     try {
-      await this.posts.insertStored(record.post);
+      await this.posts.insertStored(record.post, signal);
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
-      return { kind: "replayed", view: (await this.posts.byId(record.post._id.toHexString())) ?? toPostView(record.post) };
+      return { kind: "replayed", view: (await this.posts.byId(record.post._id.toHexString(), signal)) ?? toPostView(record.post) };
     }
     // Best effort: without it a later retry finds the post by its id and replays it anyway.
     await this.keys.updateOne({ _id: record._id }, { $set: { stored: true } }).catch(() => {});

@@ -18,6 +18,20 @@ export const CloseCodes = {
     meaning:
       "the client fell behind by more than WS_SEND_BUFFER_LIMIT: everything queued before the close was delivered; reconnect with since",
   },
+  serverOverloaded: {
+    code: 1013,
+    reason: "server send buffers full; reconnect with since",
+    reconnect: true,
+    meaning:
+      "all clients together fell behind by more than WS_SEND_BUFFER_TOTAL and this one held the most: everything queued before the close was delivered; reconnect with since",
+  },
+  // Never sent: what a client's WebSocket reports when the server drops the connection without a close frame.
+  dropped: {
+    code: 1006,
+    reconnect: true,
+    meaning:
+      "dropped without a close frame (frames queued for it are discarded): past WS_SEND_BUFFER_TOTAL while heavier clients were still closing, or a failed handshake; reconnect with since, backing off",
+  },
   badQuery: {
     code: 4400,
     reconnect: false,

@@ -3,14 +3,38 @@ import { filterParameterSchemas } from "./filter.ts";
 import { PositionSchema } from "./frames.ts";
 import { POST_ID_PATTERN } from "./post-view.ts";
 
-const text = (field: string, max: number) =>
+/**
+ * The characters a field may hold, as one pattern (JSON Schema takes one per field), on UTF-16
+ * code units (no `u` flag): no control characters (C0, DEL, C1) but the `allowed` ones, none of
+ * the `forbidden` ones, and no lone surrogates, which BSON's UTF-8 would store as U+FFFD, so the
+ * 201 body would differ from the stored post.
+ */
+const plainText = (allowed: string, forbidden: string) =>
+  new RegExp(`^(?:[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF${forbidden}]|[${allowed}]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF])*$`);
+
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+type Characters = { allowed: string; allowedNames: string; forbidden?: string; forbiddenNames?: string };
+
+const text = (field: string, max: number, { allowed, allowedNames, forbidden = "", forbiddenNames }: Characters) =>
   v.pipe(
     v.string(`${field} must be a string`),
     v.trim(),
     v.minLength(1, `${field} must not be empty`),
     // Characters as JavaScript and HTML maxlength count them (UTF-16 code units).
     v.maxLength(max, `${field} must be at most ${max} characters`),
+    // One regex for every rule: it converts to one JSON Schema pattern. The message says which rule broke.
+    v.regex(plainText(allowed, forbidden), (issue) => {
+      const input = String(issue.input);
+      if (forbidden && new RegExp(`[${forbidden}]`).test(input)) return `${field} must not contain ${forbiddenNames}`;
+      return input.replace(new RegExp(`[${allowed}]`, "g"), "").match(CONTROL)
+        ? `${field} must not contain control characters (${allowedNames} are allowed)`
+        : `${field} must be valid Unicode: it contains an unpaired surrogate (a lone \\uD800-\\uDFFF escape)`;
+    }),
   );
+
+/** Post content: pasted text often ends its lines with CRLF. */
+const contentText = () => text("content", 10_000, { allowed: "\\t\\n\\r", allowedNames: "tab, newline and carriage return" });
 
 /** Issue messages of a JSON body object: a missing key is required, an extra one unknown. */
 const bodyKeyMessage = (issue: v.BaseIssue<unknown>) => {
@@ -21,35 +45,29 @@ const bodyKeyMessage = (issue: v.BaseIssue<unknown>) => {
 const unknownQueryParameter = (issue: v.BaseIssue<unknown>) => `unknown query parameter ${JSON.stringify(issue.path?.at(-1)?.key)}`;
 
 /**
- * Controls that reorder text when displayed (a `\u202eadmin` reads as "nimda"), so a name can
- * pose as another, and the brackets of markup.
+ * A display name, from a body or a token: trimmed, 1–64 characters, no control characters but
+ * tab and newline (a NUL or an escape sequence has no place in a name), and nothing that can
+ * pose as another name (the controls that reorder text when displayed: a `\u202eadmin` reads
+ * as "nimda") or as markup (`<`, `>`).
  */
-const POSING_CHARACTERS = /^[^\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069<>]*$/;
-
-/**
- * A display name, from a body or a token: trimmed, 1–64 characters, and nothing that can
- * pose as another name or as markup.
- */
-export const AuthorSchema = v.pipe(
-  text("author", 64),
-  // One regex rather than checks: it converts to a JSON Schema pattern.
-  v.regex(POSING_CHARACTERS, "author must not contain bidirectional control characters, < or >"),
-);
+export const AuthorSchema = text("author", 64, {
+  allowed: "\\t\\n",
+  allowedNames: "tab and newline",
+  forbidden: "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069<>",
+  forbiddenNames: "bidirectional control characters, < or >",
+});
 
 /** The body of POST /posts with auth off. Unknown keys are refused so typos are not silently dropped. */
-export const NewPostSchema = v.pipe(
-  v.strictObject({ author: AuthorSchema, content: text("content", 10_000) }, bodyKeyMessage),
-  v.title("post"),
-);
+export const NewPostSchema = v.pipe(v.strictObject({ author: AuthorSchema, content: contentText() }, bodyKeyMessage), v.title("post"));
 export type NewPost = v.InferOutput<typeof NewPostSchema>;
 
 /** The body of PATCH /posts/:id: the new content, trimmed and bounded like a new post's. */
-export const PostEditSchema = v.pipe(v.strictObject({ content: text("content", 10_000) }, bodyKeyMessage), v.title("edit"));
+export const PostEditSchema = v.pipe(v.strictObject({ content: contentText() }, bodyKeyMessage), v.title("edit"));
 export type PostEdit = v.InferOutput<typeof PostEditSchema>;
 
 /** The body of POST /posts with auth on: the author comes from the token, so a body `author` is refused. */
 export const TokenPostSchema = v.pipe(
-  v.strictObject({ content: text("content", 10_000) }, (issue) =>
+  v.strictObject({ content: contentText() }, (issue) =>
     issue.path?.at(-1)?.key === "author" ? "the author comes from your token" : bodyKeyMessage(issue),
   ),
   v.title("post"),

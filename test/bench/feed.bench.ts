@@ -2,8 +2,8 @@
 // measured in the same run (these machines are shared and noisy: read the ratios).
 // Everything runs on loopback in child processes, bounded in count and time.
 import { FeedClient } from "../support/feed-client.ts";
+import { EmulatorProcess } from "../support/emulator-process.ts";
 import { ServerProcess } from "../support/server-process.ts";
-import { startEmulatorProcess } from "./emulator-process.ts";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 const POSTS = 3_000;
@@ -55,7 +55,7 @@ async function measure(server: ServerProcess): Promise<Figures> {
   };
 }
 
-const emulator = await startEmulatorProcess();
+const emulator = await EmulatorProcess.start();
 try {
   const baselineServer = ServerProcess.spawn({}, ["bun", "test/bench/publish-baseline-fixture.ts"]);
   const baseline = await measure(baselineServer);
@@ -77,5 +77,5 @@ try {
   row("ack → frame latency p50", "ms", feed.latencyP50, baseline.latencyP50);
   row("ack → frame latency p99", "ms", feed.latencyP99, baseline.latencyP99);
 } finally {
-  await emulator.stop();
+  await emulator[Symbol.asyncDispose]();
 }

@@ -31,6 +31,7 @@ export class FeedClient {
     });
   }
 
+  /** Opens a socket; `protocols` and `headers` go with the handshake (Bun's client can send any header, browsers cannot). */
   static async connect(url: string, options: ConnectOptions = {}): Promise<FeedClient> {
     const socket = new WebSocket(url, options as unknown as string[]);
     const client = new FeedClient(socket);

@@ -1,5 +1,6 @@
 import { MongoClient } from "mongodb";
 import { loadConfig } from "../../src/config.ts";
+import { readHostLimits } from "../../src/host-limits.ts";
 import { logObservations } from "../../src/log-observations.ts";
 import { createLogger } from "../../src/logger.ts";
 import { connectToMongo } from "../../src/mongo/connect.ts";
@@ -22,7 +23,7 @@ export type TestFeed = AsyncDisposable & {
 
 /** Starts the real server (same wiring as the entry point) with settings as environment variables. */
 export async function startTestFeed(mongodbUri: string, env: Record<string, string> = {}): Promise<TestFeed> {
-  const request = loadConfig({ PORT: "0", HOST: "127.0.0.1", MONGODB_URI: mongodbUri, LOG_LEVEL: "info", ...env }, []);
+  const request = loadConfig({ PORT: "0", HOST: "127.0.0.1", MONGODB_URI: mongodbUri, LOG_LEVEL: "info", ...env }, [], readHostLimits());
   if (request.kind !== "run") throw new Error("unexpected config request");
   const client = await connectToMongo(request.config);
   const shutdown = new AbortController();

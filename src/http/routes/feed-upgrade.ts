@@ -2,31 +2,98 @@ import type { Server } from "bun";
 import type { AccessDecision } from "../../auth/access-gate.ts";
 import { FEED_SUBPROTOCOL, requestedSubprotocols } from "../../auth/bearer-token.ts";
 import type { ChangeFeed } from "../../feed/change-feed.ts";
+import type { CapReached, ConnectionCaps } from "../../feed/connection-caps.ts";
 import { clusterTimeOf, wallClockMsOf } from "../../feed/position.ts";
 import type { FeedSocketData } from "../../feed/sockets.ts";
+import type { Observations } from "../../observations.ts";
 import { CloseCodes } from "../../protocol/close-codes.ts";
 import { canonicalFilter } from "../../protocol/filter.ts";
+import type { ResyncReason } from "../../protocol/frames.ts";
 import { FeedQuerySchema } from "../../protocol/requests.ts";
 import { HttpProblem } from "../problem.ts";
-import { defineRoute, type Route } from "../route.ts";
+import { defineRoute, type Route, type RouteContext } from "../route.ts";
 import { isUpgrade } from "../upgrade-request.ts";
 import { livePageResponse } from "./live-page.ts";
 
-export type FeedUpgradeOptions = { feed: ChangeFeed; waitMs: number };
+export type FeedUpgradeOptions = { feed: ChangeFeed; caps: ConnectionCaps; observations: Observations };
 
-/** How far ahead of this machine's clock MongoDB's cluster time may plausibly run. */
-const FUTURE_TOLERANCE_MS = 60_000;
+/**
+ * How far ahead of this machine's clock a position's cluster time may be (clock skew between
+ * hosts) and still be waited for; anything further ahead is not a position of this feed.
+ */
+export const FUTURE_TOLERANCE_MS = 5_000;
+
+/**
+ * How long a handshake waits for this instance's stream to reach a position another instance
+ * handed out a moment ago (idle getMores return every 250 ms, so a healthy stream is there in
+ * well under this). Never longer, whatever the position claims.
+ */
+export const CATCH_UP_WAIT_MS = 2_000;
+
 /** RFC 6455 allows 123 bytes of close reason. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
 const notAWebSocket = () =>
   new HttpProblem(426, "This is the WebSocket feed; connect with a WebSocket client (ws://host/)", { headers: { Upgrade: "websocket" } });
 
+// A refused handshake also closes its HTTP connection, so it gives its descriptor back at once.
+const capProblems: Record<CapReached, (caps: ConnectionCaps) => HttpProblem> = {
+  total: () =>
+    new HttpProblem(503, "This server holds as many WebSocket connections as it can; retry later or connect to another instance", {
+      headers: { "Retry-After": "5", Connection: "close" },
+    }),
+  "per-address": (caps) =>
+    new HttpProblem(429, `Too many WebSocket connections from your address (at most ${caps.limits.perAddress}); close some first`, {
+      headers: { "Retry-After": "10", Connection: "close" },
+    }),
+};
+
+type Context = Pick<RouteContext, "request" | "server" | "clientAddress">;
+type Socket = Omit<FeedSocketData, "clientAddress">;
+
 /**
  * GET / with `Upgrade: websocket`: the feed (the socket side is in `feed/sockets.ts`); a plain
  * GET / is the live page, whatever its query.
  */
-export function feedUpgradeRoute({ feed, waitMs }: FeedUpgradeOptions): Route {
+export function feedUpgradeRoute({ feed, caps, observations }: FeedUpgradeOptions): Route {
+  /** Whether the socket must be told `resync` at once, because this stream cannot place `since`. */
+  async function placeSince(since: string | undefined): Promise<ResyncReason | undefined> {
+    const time = since === undefined ? undefined : clusterTimeOf(since);
+    if (time === undefined || time <= feed.streamTime) return undefined; // the history decides
+    if (wallClockMsOf(time) > Date.now() + FUTURE_TOLERANCE_MS) return "position-unknown";
+    // A moment ahead: another instance's stream may simply be ahead of this one.
+    return (await feed.waitForTime(time, CATCH_UP_WAIT_MS)) ? undefined : "position-unknown";
+  }
+
+  /**
+   * Every socket, refused ones too (they hold a descriptor until closed), takes a connection
+   * slot from the upgrade on; its close callback gives it back. Past a cap, the answer is an
+   * HTTP error before any upgrade.
+   */
+  async function upgrade({ request, server, clientAddress }: Context, socket: () => Promise<Socket> | Socket): Promise<undefined> {
+    const address = clientAddress();
+    const capped = caps.claim(address);
+    if (capped) {
+      const limit = capped === "total" ? caps.limits.total : caps.limits.perAddress;
+      observations.emit({ type: "connection-refused", cap: capped, limit, address });
+      throw capProblems[capped](caps);
+    }
+    let upgraded = false;
+    try {
+      const data: FeedSocketData = { ...(await socket()), clientAddress: address };
+      // `mongo-feed.v1` when the client asked for it, none otherwise: left alone, Bun would echo
+      // the first subprotocol asked for (a `bearer.<jwt>` too).
+      const requested = requestedSubprotocols(request);
+      const headers =
+        requested.length > 0 ? { "Sec-WebSocket-Protocol": requested.includes(FEED_SUBPROTOCOL) ? FEED_SUBPROTOCOL : "" } : undefined;
+      upgraded = (server as Server<FeedSocketData>).upgrade(request, { data, ...(headers ? { headers } : {}) });
+    } finally {
+      if (!upgraded) caps.release(address);
+    }
+    if (upgraded) return undefined;
+    throw notAWebSocket();
+  }
+
   return defineRoute({
     method: "GET",
     path: "/",
@@ -36,12 +103,12 @@ export function feedUpgradeRoute({ feed, waitMs }: FeedUpgradeOptions): Route {
     query: FeedQuerySchema,
     // Browsers cannot read an HTTP error on a handshake: a refused token or a bad query opens the
     // socket and closes it at once (4401 or 1013 for the token first, then 4400 for the query).
-    onInvalidQuery(issues, { request, server, refused }) {
-      if (!isUpgrade(request)) return livePageResponse();
-      const refusal = refused
-        ? tokenRefusal(refused)
+    onInvalidQuery(issues, context) {
+      if (!isUpgrade(context.request)) return livePageResponse();
+      const refusal = context.refused
+        ? tokenRefusal(context.refused)
         : { code: CloseCodes.badQuery.code, reason: closeReason(issues[0]?.message ?? "the query is not valid") };
-      return upgrade(server, request, { since: undefined, filter: {}, refusal });
+      return upgrade(context, () => ({ since: undefined, filter: {}, refusal }));
     },
     responses: {
       101: {
@@ -50,17 +117,18 @@ export function feedUpgradeRoute({ feed, waitMs }: FeedUpgradeOptions): Route {
       },
       200: { description: "a plain GET: the live page (text/html)" },
       403: "an Origin header that is not allowed (ALLOWED_ORIGINS)",
+      429: "this client address holds WS_MAX_CONNECTIONS_PER_IP connections (with Retry-After)",
+      503: "the server holds WS_MAX_CONNECTIONS connections (with Retry-After)",
     },
-    async handle({ request, server, query: { since, access_token: _token, ...filter }, identity, refused }) {
+    async handle(context) {
+      const { request, query, identity, refused } = context;
       if (!isUpgrade(request)) return livePageResponse();
-      if (refused) return upgrade(server, request, { since: undefined, filter: {}, refusal: tokenRefusal(refused) });
-      const time = since === undefined ? undefined : clusterTimeOf(since);
-      // A position another instance handed out may be a moment ahead of this one's stream;
-      // one from the future of the clock is unknown, and is told so at once (not after a wait).
-      if (time !== undefined && time > feed.streamTime && wallClockMsOf(time) < Date.now() + FUTURE_TOLERANCE_MS) {
-        await feed.waitForTime(time, waitMs);
-      }
-      return upgrade(server, request, { since, filter: canonicalFilter(filter), ...(identity ? { identity } : {}) });
+      if (refused) return upgrade(context, () => ({ since: undefined, filter: {}, refusal: tokenRefusal(refused) }));
+      const { since, access_token: _token, ...filter } = query;
+      return upgrade(context, async () => {
+        const resync = await placeSince(since);
+        return { since, filter: canonicalFilter(filter), ...(resync ? { resync } : {}), ...(identity ? { identity } : {}) };
+      });
     },
   });
 }
@@ -70,18 +138,6 @@ function tokenRefusal(refused: Extract<AccessDecision, { ok: false }>): NonNulla
   return refused.failure === "unavailable"
     ? { code: CloseCodes.keysUnavailable.code, reason: CloseCodes.keysUnavailable.reason }
     : { code: CloseCodes.unauthorized.code, reason: closeReason(refused.description) };
-}
-
-/**
- * Upgrades with `mongo-feed.v1` as the subprotocol when the client asked for it, and with
- * none otherwise: left alone, Bun would echo the first one asked for (a `bearer.<jwt>` too).
- */
-function upgrade(server: Server<unknown>, request: Request, data: FeedSocketData): undefined {
-  const requested = requestedSubprotocols(request);
-  const protocol = requested.includes(FEED_SUBPROTOCOL) ? FEED_SUBPROTOCOL : "";
-  const headers = requested.length > 0 ? { "Sec-WebSocket-Protocol": protocol } : undefined;
-  if ((server as Server<FeedSocketData>).upgrade(request, { data, ...(headers ? { headers } : {}) })) return undefined;
-  throw notAWebSocket();
 }
 
 /** A close reason, cut to the 123 bytes of UTF-8 a close frame can carry. */

@@ -1,15 +1,22 @@
 import * as v from "valibot";
-import type { ChangeFeed } from "../../feed/change-feed.ts";
 import type { FeedHistory } from "../../feed/history.ts";
+import type { Readiness, ReadinessReason } from "../../readiness.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
 
-export type HealthOptions = { feed: ChangeFeed; history: FeedHistory; connections: () => number };
+export type HealthOptions = { readiness: Readiness; history: FeedHistory; connections: () => number };
 
 const LiveSchema = v.object({ status: v.literal("live") });
 const ReadySchema = v.object({ status: v.literal("ready"), position: v.nullable(v.string()), connections: v.number() });
 
-export function healthRoutes({ feed, history, connections }: HealthOptions): Route[] {
+// Public words only: addresses and driver errors go to the log (the readiness-changed observation).
+const notReady: Record<ReadinessReason, string> = {
+  "mongodb-unreachable": "MongoDB cannot be reached",
+  "change-stream-down": "The change stream is down; it is restarting",
+  "change-stream-stalled": "The change stream has not heard from MongoDB within its await window",
+};
+
+export function healthRoutes({ readiness, history, connections }: HealthOptions): Route[] {
   const live = defineRoute({
     method: "GET",
     path: "/health/live",
@@ -22,13 +29,16 @@ export function healthRoutes({ feed, history, connections }: HealthOptions): Rou
   const ready = defineRoute({
     method: "GET",
     path: "/health/ready",
-    summary: "Readiness: the change stream is up",
+    summary: "Readiness: MongoDB is reachable and the change stream is up and making progress",
     access: "public",
-    responses: { 200: { description: "ready", schema: ReadySchema }, 503: "the change stream is down (with Retry-After)" },
+    responses: {
+      200: { description: "ready", schema: ReadySchema },
+      503: "not ready, with a reason code: mongodb-unreachable, change-stream-down or change-stream-stalled (with Retry-After)",
+    },
     handle() {
-      if (!feed.isUp) {
-        const reason = feed.lastError instanceof Error ? feed.lastError.message : "not established";
-        throw new HttpProblem(503, `The change stream is down: ${reason}`, { headers: { "Retry-After": "1" } });
+      const verdict = readiness.check();
+      if (!verdict.ready) {
+        throw new HttpProblem(503, notReady[verdict.reason], { headers: { "Retry-After": "1" }, members: { reason: verdict.reason } });
       }
       return Response.json({ status: "ready", position: history.newestPosition ?? null, connections: connections() });
     },

@@ -10,6 +10,7 @@ import { PositionSchema } from "../../protocol/frames.ts";
 import { canonicalFilter, type FeedFilter, filterQuery } from "../../protocol/filter.ts";
 import { type PostView, PostViewSchema } from "../../protocol/post-view.ts";
 import { ListQuerySchema, NewPostSchema, PostEditSchema, PostPathSchema, TokenPostSchema } from "../../protocol/requests.ts";
+import { Deadline } from "../../deadline.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
 
@@ -17,7 +18,8 @@ export type PostsRoutesOptions = {
   posts: PostsStore;
   idempotency: IdempotencyStore;
   feed: ChangeFeed;
-  waitMs: number;
+  /** One deadline per request (REQUEST_TIMEOUT_MS), shared by everything it waits on. */
+  requestTimeoutMs: number;
   /** With auth on the author comes from the token, and a body may not name one. */
   authOn: boolean;
 };
@@ -30,9 +32,10 @@ const PostListSchema = v.pipe(
   v.title("PostList"),
 );
 
-const unavailable = "MongoDB is unavailable (with Retry-After)";
+const unavailable = "MongoDB is unavailable, or did not answer within REQUEST_TIMEOUT_MS (with Retry-After)";
 
-export function postsRoutes({ posts, idempotency, feed, waitMs, authOn }: PostsRoutesOptions): Route[] {
+export function postsRoutes({ posts, idempotency, feed, requestTimeoutMs, authOn }: PostsRoutesOptions): Route[] {
+  const deadline = () => new Deadline(requestTimeoutMs);
   /**
    * GET /posts: newest first, with the position of the read snapshot, so that
    * connecting with `since=<position>` yields exactly the posts committed after it.
@@ -47,13 +50,14 @@ export function postsRoutes({ posts, idempotency, feed, waitMs, authOn }: PostsR
       200: { description: "a page of posts, newest first", schema: PostListSchema },
       400: "bad query parameters",
       401: "a token is needed (auth on, reads not public) and is missing or invalid",
-      503: `${unavailable}, or this instance's change stream has not caught up within the connect timeout`,
+      503: `${unavailable}, or this instance's change stream has not caught up within REQUEST_TIMEOUT_MS`,
     },
     async handle({ query: { limit, before, ...parameters } }) {
       const filter = canonicalFilter(parameters);
-      const page = await posts.newest(limit, before, filter);
+      const within = deadline();
+      const page = await posts.newest(limit, before, filter, within.signal);
       // The position is only honest once this instance's stream has seen everything up to the snapshot.
-      if (!(await feed.waitForTime(page.time, waitMs))) {
+      if (!(await feed.waitForTime(page.time, within.remainingMs))) {
         throw new HttpProblem(503, "The change feed is catching up with MongoDB; retry shortly", { headers: { "Retry-After": "1" } });
       }
       const last = page.posts.at(-1);
@@ -85,7 +89,8 @@ export function postsRoutes({ posts, idempotency, feed, waitMs, authOn }: PostsR
       415: "a content type other than application/json",
       422: "the Idempotency-Key was already used with a different request",
       429: "over the write rate limit (with Retry-After and RateLimit headers)",
-      503: `${unavailable}; or the token cannot be checked right now`,
+      503: `${unavailable}, the post was certainly not stored; or the token cannot be checked right now`,
+      504: "the insert reached MongoDB (or may have) without an answer: the post may or may not be stored; check GET /posts/<id> (id in the body), or retry with the same Idempotency-Key",
     },
     async handle({ request, body, identity, clientAddress }) {
       const key = request.headers.get("idempotency-key");
@@ -101,11 +106,12 @@ export function postsRoutes({ posts, idempotency, feed, waitMs, authOn }: PostsR
         author = (body as v.InferOutput<typeof NewPostSchema>).author;
       }
       const post = PostsStore.newPost({ author, authorId: identity?.sub, content: body.content });
-      if (key === null) return created(await posts.insertStored(post));
+      const { signal } = deadline();
+      if (key === null) return created(await posts.insertStored(post, signal));
 
       const scope = identity ? `sub:${identity.sub}` : `address:${clientAddress()}`;
       const requestHash = IdempotencyStore.requestHash({ method: "POST", path: "/posts", body });
-      const outcome = await idempotency.create(scope, key, requestHash, post);
+      const outcome = await idempotency.create(scope, key, requestHash, post, signal);
       if (outcome.kind === "conflict") {
         throw new HttpProblem(
           422,
@@ -125,7 +131,7 @@ export function postsRoutes({ posts, idempotency, feed, waitMs, authOn }: PostsR
     params: PostPathSchema,
     responses: { 200: { description: "the post", schema: PostViewSchema }, 404: "unknown post id", 503: unavailable },
     async handle({ params: { id } }) {
-      const view = await posts.byId(id);
+      const view = await posts.byId(id, deadline().signal);
       if (!view) throw new HttpProblem(404, `No post with id ${JSON.stringify(id)}`);
       return Response.json(view);
     },
@@ -149,10 +155,12 @@ export function postsRoutes({ posts, idempotency, feed, waitMs, authOn }: PostsR
       415: "a content type other than application/json",
       429: "too many writes (with Retry-After)",
       503: unavailable,
+      504: "the edit reached MongoDB (or may have) without an answer: check GET /posts/<id>",
     },
     async handle({ params: { id }, body: { content }, identity }) {
-      const view = await posts.edit(id, content, ownerOf(identity));
-      if (!view) throw await refusal(id, identity, "edit");
+      const { signal } = deadline();
+      const view = await posts.edit(id, content, ownerOf(identity), signal);
+      if (!view) throw await refusal(id, identity, "edit", signal);
       return Response.json(view);
     },
   });
@@ -171,9 +179,11 @@ export function postsRoutes({ posts, idempotency, feed, waitMs, authOn }: PostsR
       404: "unknown post id (or already deleted)",
       429: "too many writes (with Retry-After)",
       503: unavailable,
+      504: "the delete reached MongoDB (or may have) without an answer: check GET /posts/<id>",
     },
     async handle({ params: { id }, identity }) {
-      if (!(await posts.remove(id, ownerOf(identity)))) throw await refusal(id, identity, "delete");
+      const { signal } = deadline();
+      if (!(await posts.remove(id, ownerOf(identity), signal))) throw await refusal(id, identity, "delete", signal);
       return new Response(null, { status: 204 });
     },
   });
@@ -182,8 +192,8 @@ export function postsRoutes({ posts, idempotency, feed, waitMs, authOn }: PostsR
   const ownerOf = (identity: Identity | undefined) => (authOn ? (identity?.sub ?? "") : undefined);
 
   /** Why an edit or delete changed nothing: the post is someone else's (403), or there is none (404). */
-  const refusal = async (id: string, identity: Identity | undefined, action: string) => {
-    const post = await posts.byId(id);
+  const refusal = async (id: string, identity: Identity | undefined, action: string, signal: AbortSignal) => {
+    const post = await posts.byId(id, signal);
     if (post && !mayChangePost(authOn, identity, post)) return new HttpProblem(403, `Only the post's author may ${action} it`);
     return new HttpProblem(404, `No post with id ${JSON.stringify(id)}`);
   };
