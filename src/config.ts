@@ -111,6 +111,13 @@ const settings = {
     schema: wholeNumber(100, 600_000),
     help: "one deadline per request for everything it waits on (MongoDB, retries included, and the change stream)",
   },
+  groupCommit: {
+    env: "POST_GROUP_COMMIT",
+    flag: "group-commit",
+    fallback: "true",
+    schema: flag,
+    help: "true: the POSTs of one event-loop turn are inserted with one insertMany (each still gets its own answer)",
+  },
   historySize: {
     env: "FEED_HISTORY_SIZE",
     flag: "history-size",

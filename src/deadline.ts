@@ -1,6 +1,9 @@
 /** The reason a request's deadline aborts with (not named "TimeoutError": the driver rewrites those). */
 export class DeadlineExceeded extends Error {
-  override readonly name = "DeadlineExceeded";
+  // A getter, not an own property: the driver copies an error's own properties onto its wrappers.
+  override get name(): string {
+    return "DeadlineExceeded";
+  }
 
   constructor(readonly ms: number) {
     super(`no answer within the request's deadline of ${ms} ms`);
@@ -11,13 +14,20 @@ export class DeadlineExceeded extends Error {
  * One deadline per request (REQUEST_TIMEOUT_MS): everything the request waits on, MongoDB
  * with the driver's retries and the change stream catching up, shares it.
  */
-export class Deadline {
+export class Deadline implements Disposable {
   readonly #controller = new AbortController();
   readonly #endsAt: number;
+  readonly #timer: ReturnType<typeof setTimeout>;
 
   constructor(ms: number) {
     this.#endsAt = performance.now() + ms;
-    setTimeout(() => this.#controller.abort(new DeadlineExceeded(ms)), ms).unref();
+    this.#timer = setTimeout(() => this.#controller.abort(new DeadlineExceeded(ms)), ms);
+    this.#timer.unref();
+  }
+
+  /** The request is answered: its timer goes (`using within = new Deadline(ms)`). */
+  [Symbol.dispose](): void {
+    clearTimeout(this.#timer);
   }
 
   get signal(): AbortSignal {

@@ -63,6 +63,7 @@ function lineFor(observation: Observation): Line {
     case "socket-closed":
       return ["debug", "socket closed"];
     case "socket-closed-by-server":
+    case "group-commit":
     case "change-event":
     case "broadcast":
     case "replay":

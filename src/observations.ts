@@ -54,6 +54,8 @@ export type Observation =
   | { type: "readiness-changed"; ready: true }
   | { type: "readiness-changed"; ready: false; reason: ReadinessReason; detail: string }
   | { type: "socket-closed-by-server"; code: number }
+  /** POSTs inserted together (one insertMany). */
+  | { type: "group-commit"; size: number }
   /** A change document read from the stream, with how long after its commit. */
   | { type: "change-event"; operation: string; lagMs: number | undefined }
   /** One event's frames published (by frame type, counted per socket), and how long that took. */

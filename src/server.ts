@@ -65,7 +65,8 @@ export async function startFeedServer({ config, client, log, observations, signa
   const filters = new FilterIndex(collection.collectionName);
   const gate = new AccessGate(config.auth, createTokenVerifier(config.auth, observations));
   if (!gate.authOn) observations.emit({ type: "auth-off" });
-  const posts = new PostsStore(client, collection);
+  const groupCommit = config.groupCommit ? { onBatch: (size: number) => observations.emit({ type: "group-commit", size }) } : undefined;
+  const posts = new PostsStore(client, collection, groupCommit);
   const idempotency = new IdempotencyStore(db.collection<IdempotencyRecord>("idempotency_keys"), posts);
   const caps = new ConnectionCaps({ total: config.maxConnections, perAddress: config.maxConnectionsPerIp });
   const sockets = new FeedSockets({

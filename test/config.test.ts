@@ -25,6 +25,7 @@ describe("loadConfig", () => {
         mongodbUri: "mongodb://localhost:27017/social_network",
         connectTimeoutMs: 10_000,
         requestTimeoutMs: 10_000,
+        groupCommit: true,
         historySize: 10_000,
         historyTtlSeconds: 300,
         sendBufferLimit: 1_048_576,

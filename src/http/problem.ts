@@ -1,7 +1,10 @@
+import { MongoServerError } from "mongodb";
 import * as v from "valibot";
 import type { Logger } from "../logger.ts";
 import { isMongoUnavailable } from "../mongo/availability.ts";
 import { WriteOutcomeUnknown } from "../mongo/write-outcome.ts";
+
+const DUPLICATE_KEY = 11000;
 
 /** One `{ path, message }` entry of a validation problem. */
 export type ProblemIssue = { path: string; message: string };
@@ -12,6 +15,7 @@ const titles: Record<number, string> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
@@ -58,6 +62,10 @@ export function toProblem(error: unknown, log: Logger): HttpProblem {
   if (isMongoUnavailable(error)) {
     log.warn("MongoDB is unavailable; answered 503", { error });
     return new HttpProblem(503, "MongoDB is unavailable right now; retry shortly", { headers: { "Retry-After": "2" } });
+  }
+  // A unique index an operator added on posts: the request is fine, the data says no.
+  if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
+    return new HttpProblem(409, "The post conflicts with a stored document (a unique index on the posts collection)");
   }
   log.error("unexpected error while serving a request", { error, stack: error instanceof Error ? error.stack : undefined });
   return new HttpProblem(500, "Something went wrong on our side; it has been logged");

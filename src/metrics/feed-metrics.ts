@@ -33,6 +33,11 @@ export class FeedMetrics {
   readonly #resyncs = this.#counter("resyncs_total", "resync frames sent, by reason (broadcasts count once per socket)", ["reason"]);
   readonly #closes = this.#counter("server_closes_total", "WebSocket closes the server started, by close code", ["code"]);
   readonly #replays = this.#counter("replays_total", "Connections with since, by outcome", ["outcome"]);
+  readonly #groupCommits = this.#histogram(
+    "group_commit_size",
+    "POSTs inserted together by one insertMany",
+    [1, 2, 4, 8, 16, 32, 64, 128, 256],
+  );
   readonly #requests = this.#counter("http_requests_total", "HTTP requests by route template, method and status", [
     "route",
     "method",
@@ -79,6 +84,8 @@ export class FeedMetrics {
         return;
       case "stream-down":
         return void this.#restarts.inc({ reason: reasonOf(observation.error) });
+      case "group-commit":
+        return void this.#groupCommits.observe(observation.size);
       case "socket-closed-by-server":
         return void this.#closes.inc({ code: String(observation.code) });
       case "response": {

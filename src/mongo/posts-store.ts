@@ -4,6 +4,7 @@ import {
   type Collection,
   type Filter,
   type MongoClient,
+  MongoBulkWriteError,
   MongoServerError,
   MongoServerSelectionError,
   MongoWriteConcernError,
@@ -14,6 +15,7 @@ import type { FeedFilter } from "../protocol/filter.ts";
 import type { PostView } from "../protocol/post-view.ts";
 import { timestampToBigInt } from "./cluster-time.ts";
 import { postShapeQuery, postViewOf, type StoredPost, toPostView } from "./stored-post.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { type WriteAction, WriteOutcomeUnknown } from "./write-outcome.ts";
 
 /** A page of the newest posts and the cluster time of the snapshot it was read at. */
@@ -28,10 +30,16 @@ type WriteOptions = { session: ClientSession } & Abortable;
  * an answer throws `WriteOutcomeUnknown`, and any other error means it was not applied.
  */
 export class PostsStore {
+  readonly #groupCommit: GroupCommit | undefined;
+
+  /** With `groupCommit`, inserts of one event-loop turn share one `insertMany` (see GroupCommit). */
   constructor(
     private readonly client: MongoClient,
     private readonly collection: Collection<StoredPost>,
-  ) {}
+    groupCommit?: { onBatch: (size: number) => void },
+  ) {
+    this.#groupCommit = groupCommit && new GroupCommit((posts, signal) => this.#insertMany(posts, signal), groupCommit.onBatch);
+  }
 
   /** A new post, its id chosen here (before anything is written, so a caller can look it up, and a retry reuse it). */
   static newPost(fields: { author: string; authorId?: string | undefined; content: string }): StoredPost {
@@ -46,8 +54,20 @@ export class PostsStore {
 
   /** Inserts a post built by `newPost`; a duplicate `_id` (E11000) means it is already stored. */
   async insertStored(post: StoredPost, signal: AbortSignal): Promise<PostView> {
-    await this.#write(post._id.toHexString(), "stored", signal, (options) => this.collection.insertOne({ ...post }, options));
+    if (this.#groupCommit) await this.#groupCommit.insert(post, signal);
+    else await this.#write(post._id.toHexString(), "stored", signal, (options) => this.collection.insertOne({ ...post }, options));
     return toPostView(post);
+  }
+
+  /** One unordered batch: each document stands or falls on its own. */
+  async #insertMany(posts: StoredPost[], signal: AbortSignal): Promise<void> {
+    const batch = posts.map((post) => ({ ...post }));
+    // The id of an unknown outcome is each post's own; GroupCommit hands it out.
+    await this.#write("", "stored", signal, (options) =>
+      this.collection.insertMany(batch, { ...options, ordered: false }).catch((error: unknown) => {
+        throw unwrapBulkError(error);
+      }),
+    );
   }
 
   /**
@@ -114,6 +134,7 @@ export class PostsStore {
       // `signal` is honoured by every operation (server selection, checkout, the socket), though only reads declare it.
       return await run({ session, signal });
     } catch (error) {
+      if (error instanceof WriteOutcomeUnknown) throw error;
       if (this.#mayHaveBeenSent(session, numbered, error)) throw new WriteOutcomeUnknown(id, action, error);
       throw error;
     } finally {
@@ -136,4 +157,18 @@ export class PostsStore {
     if (this.client.options.retryWrites) return session.serverSession.txnNumber !== numbered;
     return !(error instanceof MongoServerSelectionError); // one attempt only: selecting failed before sending
   }
+}
+
+/**
+ * What an insertMany's failure means. Per-document write errors are the server's answers, kept
+ * as they are. Anything else arrives wrapped in a MongoBulkWriteError: a driver error (a lost
+ * connection, a failed selection), unwrapped so it is judged like any other; or a write concern
+ * error, after which the documents may or may not stay stored.
+ */
+function unwrapBulkError(error: unknown): unknown {
+  if (!(error instanceof MongoBulkWriteError)) return error;
+  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  if (writeErrors.length > 0 && !error.errorResponse.writeConcernError) return error;
+  if (error.errorResponse instanceof Error) return error.errorResponse;
+  return new WriteOutcomeUnknown("", "stored", error);
 }

@@ -54,7 +54,7 @@ export function postsRoutes({ posts, idempotency, feed, requestTimeoutMs, authOn
     },
     async handle({ query: { limit, before, ...parameters } }) {
       const filter = canonicalFilter(parameters);
-      const within = deadline();
+      using within = deadline();
       const page = await posts.newest(limit, before, filter, within.signal);
       // The position is only honest once this instance's stream has seen everything up to the snapshot.
       if (!(await feed.waitForTime(page.time, within.remainingMs))) {
@@ -106,7 +106,8 @@ export function postsRoutes({ posts, idempotency, feed, requestTimeoutMs, authOn
         author = (body as v.InferOutput<typeof NewPostSchema>).author;
       }
       const post = PostsStore.newPost({ author, authorId: identity?.sub, content: body.content });
-      const { signal } = deadline();
+      using within = deadline();
+      const { signal } = within;
       if (key === null) return created(await posts.insertStored(post, signal));
 
       const scope = identity ? `sub:${identity.sub}` : `address:${clientAddress()}`;
@@ -131,7 +132,8 @@ export function postsRoutes({ posts, idempotency, feed, requestTimeoutMs, authOn
     params: PostPathSchema,
     responses: { 200: { description: "the post", schema: PostViewSchema }, 404: "unknown post id", 503: unavailable },
     async handle({ params: { id } }) {
-      const view = await posts.byId(id, deadline().signal);
+      using within = deadline();
+      const view = await posts.byId(id, within.signal);
       if (!view) throw new HttpProblem(404, `No post with id ${JSON.stringify(id)}`);
       return Response.json(view);
     },
@@ -158,7 +160,8 @@ export function postsRoutes({ posts, idempotency, feed, requestTimeoutMs, authOn
       504: "the edit reached MongoDB (or may have) without an answer: check GET /posts/<id>",
     },
     async handle({ params: { id }, body: { content }, identity }) {
-      const { signal } = deadline();
+      using within = deadline();
+      const { signal } = within;
       const view = await posts.edit(id, content, ownerOf(identity), signal);
       if (!view) throw await refusal(id, identity, "edit", signal);
       return Response.json(view);
@@ -182,7 +185,8 @@ export function postsRoutes({ posts, idempotency, feed, requestTimeoutMs, authOn
       504: "the delete reached MongoDB (or may have) without an answer: check GET /posts/<id>",
     },
     async handle({ params: { id }, identity }) {
-      const { signal } = deadline();
+      using within = deadline();
+      const { signal } = within;
       if (!(await posts.remove(id, ownerOf(identity), signal))) throw await refusal(id, identity, "delete", signal);
       return new Response(null, { status: 204 });
     },
