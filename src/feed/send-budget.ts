@@ -62,6 +62,13 @@ export class SendBudget {
     return this.closingBytes + bytes <= this.budget / 2;
   }
 
+  /** Records what the open sockets hold now (measured); true when that takes the total past half the budget. */
+  measured(openBytes: number): boolean {
+    this.#measured = openBytes;
+    this.#sinceMeasured = 0;
+    return openBytes + this.closingBytes > this.budget / 2;
+  }
+
   /**
    * Given what each open socket has queued now, the sockets to drop and to close, heaviest
    * first. A socket holding nothing frees nothing: readers that keep up are never chosen.

@@ -139,12 +139,16 @@ export class FeedSockets implements Publisher {
    * on a short timer, and run after the turn in which a publish may have passed half the budget.
    */
   enforceSendLimits(): void {
-    const open: { socket: FeedSocket; bytes: number }[] = [];
+    // The common case allocates nothing: one pass for the per-socket limit and the total.
+    let total = 0;
     for (const ws of this.#open) {
       const bytes = ws.getBufferedAmount();
       if (bytes > this.options.sendBufferLimit) this.#closeSlow(ws, bytes);
-      else open.push({ socket: ws, bytes });
+      else total += bytes;
     }
+    if (!this.#budget.measured(total)) return;
+    const open: { socket: FeedSocket; bytes: number }[] = [];
+    for (const ws of this.#open) open.push({ socket: ws, bytes: ws.getBufferedAmount() });
     const closingBytes = this.#budget.closingBytes;
     const relief = this.#budget.relieve(open);
     if (relief.close.length === 0 && relief.drop.length === 0) return;
