@@ -14,11 +14,3 @@ export async function startEmulatorProcess(): Promise<{ uri: string; pid: number
   const uri = /mongodb:\/\/\S+/.exec(text)![0];
   return { uri, pid: child.pid, stop: async () => void (child.kill("SIGTERM"), await child.exited) };
 }
-
-/** CPU time (user + system) a process has used so far, in milliseconds (Linux, from /proc). */
-export async function cpuMillis(pid: number): Promise<number> {
-  const stat = await Bun.file(`/proc/${pid}/stat`).text();
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
-  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-}
