@@ -1,5 +1,5 @@
 import { ServerProcess } from "../support/server-process.ts";
-import { LoadProcess } from "./load/load-process.ts";
+import { LoadRig, type MeasuredPids } from "./load/load-rig.ts";
 import type { WriterSpec } from "./load/protocol.ts";
 
 /** The servers `bun run bench` compares, all measured in the same run on the same emulator. */
@@ -20,8 +20,8 @@ export type Running = {
   server: ServerProcess;
   http: string;
   ws: string;
-  load: LoadProcess;
-  pids: { server: number; emulator?: number };
+  load: LoadRig;
+  pids: MeasuredPids;
   /** POSTs to the server. */
   postWriter: WriterSpec;
   /** Inserts straight into its database (the ceiling has none: it gets POSTs at the same pace). */
@@ -65,7 +65,7 @@ export async function withContender<T>(
   live.add(server);
   try {
     const { http, ws } = await server.listening(30_000);
-    await using load = new LoadProcess();
+    await using load = new LoadRig();
     const postWriter: WriterSpec = { kind: "post", url: http };
     return await measure({
       key,

@@ -1,9 +1,11 @@
 import type { Subprocess } from "bun";
-import type { LoadReply, LoadRequest, LoadSpec, RunResult, WriterSpec } from "./protocol.ts";
+import type { Collected, LoadReply, LoadRequest, LoadSpec, WriterSpec, Written } from "./protocol.ts";
 
 const repoRoot = new URL("../../../", import.meta.url).pathname;
 
-/** The load process (test/bench/load/load-fixture.ts) seen from the bench: one request at a time. */
+type Reply<Op extends LoadReply["op"]> = Extract<LoadReply, { op: Op }>;
+
+/** One load process (test/bench/load/load-fixture.ts) seen from the bench: one request at a time. */
 export class LoadProcess implements AsyncDisposable {
   #replies: ((reply: LoadReply) => void)[] = [];
   readonly #child: Subprocess;
@@ -24,20 +26,24 @@ export class LoadProcess implements AsyncDisposable {
     return this.#child.pid;
   }
 
-  async connect(url: string, count: number, sampleEvery: number): Promise<{ sockets: number; seconds: number }> {
-    const reply = await this.#request({ op: "connect", url, count, sampleEvery });
-    if (reply.op !== "connected") throw new Error(`could not open ${count} sockets: ${describe(reply)}`);
-    return reply;
+  connect(url: string, count: number, sampleEvery: number): Promise<Reply<"connected">> {
+    return this.#request({ op: "connect", url, count, sampleEvery }, "connected");
   }
 
-  async run(writer: WriterSpec, load: LoadSpec, drainMs: number, pids: { server: number; emulator?: number }): Promise<RunResult> {
-    const reply = await this.#request({ op: "run", writer, load, drainMs, pids });
-    if (reply.op !== "ran") throw new Error(`the load run failed: ${describe(reply)}`);
-    return reply.result;
+  async arm(): Promise<void> {
+    await this.#request({ op: "arm" }, "armed");
+  }
+
+  async write(writer: WriterSpec, load: LoadSpec): Promise<Written> {
+    return (await this.#request({ op: "write", writer, load }, "wrote")).written;
+  }
+
+  async collect(perSocket: number, deadline: number, acks: number[]): Promise<Collected> {
+    return (await this.#request({ op: "collect", perSocket, deadline, acks }, "collected")).collected;
   }
 
   async disconnect(): Promise<void> {
-    await this.#request({ op: "disconnect" });
+    await this.#request({ op: "disconnect" }, "disconnected");
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -45,12 +51,12 @@ export class LoadProcess implements AsyncDisposable {
     await this.#child.exited;
   }
 
-  #request(request: LoadRequest): Promise<LoadReply> {
+  async #request<Op extends LoadReply["op"]>(request: LoadRequest, expected: Op): Promise<Reply<Op>> {
     const { promise, resolve } = Promise.withResolvers<LoadReply>();
     this.#replies.push(resolve);
     this.#child.send(request);
-    return promise;
+    const reply = await promise;
+    if (reply.op !== expected) throw new Error(`load process, ${request.op}: ${reply.op === "failed" ? reply.message : reply.op}`);
+    return reply as Reply<Op>;
   }
 }
-
-const describe = (reply: LoadReply) => (reply.op === "failed" ? reply.message : reply.op);

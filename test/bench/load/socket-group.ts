@@ -1,4 +1,4 @@
-import { SEQUENCE_MARK } from "./protocol.ts";
+import { clock, SEQUENCE_MARK } from "./protocol.ts";
 
 const CONNECT_BATCH = 500;
 
@@ -15,7 +15,7 @@ export class SocketGroup {
   #target = Number.POSITIVE_INFINITY;
   #reached: (() => void) | undefined;
   #lastFrameAt = 0;
-  /** Sampled receipts, flat: sequence, time (performance.now()), sequence, time, ... */
+  /** Sampled receipts, flat: sequence, time (clock()), sequence, time, ... */
   receipts: number[] = [];
 
   get frames(): number {
@@ -48,13 +48,13 @@ export class SocketGroup {
     this.#lastFrameAt = 0;
   }
 
-  /** Resolves with the time of the frame that made the count reach `target`, or undefined at `deadline` (performance.now()). */
+  /** Resolves with the time of the frame that made the count reach `target`, or undefined at `deadline` (clock()). */
   async untilFrames(target: number, deadline: number): Promise<number | undefined> {
     this.#target = target;
-    if (this.#frames >= target) return this.#lastFrameAt || performance.now();
+    if (this.#frames >= target) return this.#lastFrameAt || clock();
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#reached = resolve;
-    const timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
+    const timer = setTimeout(resolve, Math.max(0, deadline - clock()));
     await promise;
     clearTimeout(timer);
     this.#reached = undefined;
@@ -82,13 +82,13 @@ export class SocketGroup {
 
   #frame(): void {
     if (++this.#frames >= this.#target) {
-      this.#lastFrameAt = performance.now();
+      this.#lastFrameAt = clock();
       this.#reached?.();
     }
   }
 
   #sampledFrame(data: unknown): void {
-    const at = performance.now();
+    const at = clock();
     if (typeof data === "string") {
       const mark = data.indexOf(SEQUENCE_MARK);
       if (mark >= 0) this.receipts.push(Number.parseInt(data.slice(mark + SEQUENCE_MARK.length, mark + SEQUENCE_MARK.length + 12), 10), at);

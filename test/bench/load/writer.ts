@@ -1,12 +1,10 @@
 import { MongoClient } from "mongodb";
-import { benchContent, type LoadSpec, type WriterSpec } from "./protocol.ts";
+import { benchContent, clock, type LoadSpec, type WriterSpec, type Written } from "./protocol.ts";
 
 /** Writes post number `sequence`; resolves true once it is acknowledged (201, or the insert's acknowledgement). */
 type Write = (sequence: number) => Promise<boolean>;
 
 export type Writer = { write: Write; close(): Promise<void> };
-
-export type WriteFigures = { written: number; failed: number; firstAt: number; lastAckAt: number };
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -38,16 +36,9 @@ export async function openWriter(spec: WriterSpec): Promise<Writer> {
   };
 }
 
-/**
- * Runs the load, numbering writes from `firstSequence`, and notes when each write was
- * acknowledged in `acknowledgedAt` (performance.now(), the clock the sockets use).
- */
-export async function runLoad(
-  write: Write,
-  load: LoadSpec,
-  firstSequence: number,
-  acknowledgedAt: Map<number, number>,
-): Promise<WriteFigures> {
+/** Runs the load, numbering writes from `firstSequence`, and notes when each write was acknowledged. */
+export async function runLoad(write: Write, load: LoadSpec, firstSequence: number): Promise<Written> {
+  const acks: number[] = [];
   let sequence = firstSequence;
   let written = 0;
   let failed = 0;
@@ -55,22 +46,22 @@ export async function runLoad(
   const one = async () => {
     const mine = sequence++;
     const ok = await write(mine).catch(() => false);
-    lastAckAt = performance.now();
+    lastAckAt = clock();
     if (ok) {
-      acknowledgedAt.set(mine, lastAckAt);
+      acks.push(mine, lastAckAt);
       written++;
     } else failed++;
   };
-  const firstAt = performance.now();
+  const firstAt = clock();
 
   if (load.kind === "flood") {
     const end = firstAt + load.seconds * 1000;
     await Promise.all(
       Array.from({ length: load.inFlight }, async () => {
-        while (performance.now() < end) await one();
+        while (clock() < end) await one();
       }),
     );
-    return { written, failed, firstAt, lastAckAt };
+    return { written, failed, firstAt, lastAckAt, acks };
   }
 
   // Paced, open loop: write n is due at n / rate seconds whatever the earlier ones are doing,
@@ -79,15 +70,15 @@ export async function runLoad(
   const total = Math.round(load.rate * load.seconds);
   const pending = new Set<Promise<void>>();
   for (let n = 0; n < total; ) {
-    const now = performance.now();
+    const now = clock();
     while (n < total && firstAt + (n * 1000) / load.rate <= now && pending.size < load.maxInFlight) {
       const write = one().finally(() => pending.delete(write));
       pending.add(write);
       n++;
     }
     if (pending.size >= load.maxInFlight) await Promise.race(pending);
-    else if (n < total) await Bun.sleep(Math.max(0, firstAt + (n * 1000) / load.rate - performance.now()));
+    else if (n < total) await Bun.sleep(Math.max(0, firstAt + (n * 1000) / load.rate - clock()));
   }
   await Promise.all(pending);
-  return { written, failed, firstAt, lastAckAt };
+  return { written, failed, firstAt, lastAckAt, acks };
 }

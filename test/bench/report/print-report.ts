@@ -95,8 +95,14 @@ export function printReport(results: BenchResults): string {
         false,
       ),
       write.row(
-        "cores used: clients and writer",
-        (f) => f.coresUsed.load,
+        "cores used: clients",
+        (f) => f.coresUsed.clients,
+        (v) => number(v, 2),
+        false,
+      ),
+      write.row(
+        "cores used: writer",
+        (f) => f.coresUsed.writer,
         (v) => number(v, 2),
         false,
       ),
@@ -120,7 +126,9 @@ export function printReport(results: BenchResults): string {
       number(step.latency.p50, 1),
       number(step.latency.p99, 1),
       number(step.serverCpuMsPerThousandFrames, 2),
-      `${step.coresUsed.server.toFixed(2)} / ${step.coresUsed.emulator.toFixed(2)} / ${step.coresUsed.load.toFixed(2)}`,
+      [step.coresUsed.server, step.coresUsed.emulator, step.coresUsed.clients, step.coresUsed.writer]
+        .map((cores) => cores.toFixed(2))
+        .join(" / "),
       number(step.closes),
     ]),
   );
@@ -136,7 +144,7 @@ export function printReport(results: BenchResults): string {
         "p50 ms",
         "p99 ms",
         "CPU ms/1k frames",
-        "cores server/emulator/clients",
+        "cores: server / emulator / clients / writer",
         "closed",
       ],
       stepRows,

@@ -44,8 +44,10 @@ export function checkTargets(results: BenchResults, pacedRate = 200): TargetChec
   const ceilingStep = stepAt(fanout.ceiling, pacedRate);
   const cpuRatio = ratio(feedStep?.serverCpuMsPerThousandFrames, ceilingStep?.serverCpuMsPerThousandFrames);
   const p99Gap = feedStep && ceilingStep ? feedStep.latency.p99 - ceilingStep.latency.p99 : undefined;
-  const saturationVsCeiling = ratio(fanout.feed?.saturationFramesPerSecond, fanout.ceiling?.saturationFramesPerSecond);
-  const saturationVsNode = ratio(fanout.feed?.saturationFramesPerSecond, fanout.node?.saturationFramesPerSecond);
+  // A saturation figure is only a lower bound for a server that never fell behind: compare limits only.
+  const limit = (figures: FanoutFigures | undefined) => (figures?.saturated ? figures.saturationFramesPerSecond : undefined);
+  const saturationVsCeiling = ratio(limit(fanout.feed), limit(fanout.ceiling));
+  const saturationVsNode = ratio(limit(fanout.feed), limit(fanout.node));
   const postsVsOff = ratio(writePath.feed?.acceptedPerSecond, writePath.feedNoGroupCommit?.acceptedPerSecond);
   const postsVsNode = ratio(writePath.feed?.acceptedPerSecond, writePath.node?.acceptedPerSecond);
   const perSocketKiB = idleMemory.feed ? idleMemory.feed.bytesPerSocket / 1024 : undefined;

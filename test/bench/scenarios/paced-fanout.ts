@@ -15,7 +15,7 @@ export type FanoutStep = {
   latency: Percentiles;
   serverCpuMsPerThousandFrames: number;
   /** CPU of each process as a share of one core over the step. */
-  coresUsed: { server: number; emulator: number; load: number };
+  coresUsed: { server: number; emulator: number; clients: number; writer: number };
   closes: number;
 };
 
@@ -52,7 +52,12 @@ export async function measureFanout(key: ContenderKey, emulator: Emulator): Prom
         keptUp: run.complete,
         latency: run.latency,
         serverCpuMsPerThousandFrames: (run.cpuMs.server * 1000) / run.frames,
-        coresUsed: { server: run.cpuMs.server / elapsedMs, emulator: run.cpuMs.emulator / elapsedMs, load: run.cpuMs.load / elapsedMs },
+        coresUsed: {
+          server: run.cpuMs.server / elapsedMs,
+          emulator: run.cpuMs.emulator / elapsedMs,
+          clients: run.cpuMs.clients / elapsedMs,
+          writer: run.cpuMs.writer / elapsedMs,
+        },
         closes: run.closes,
       };
       steps.push(step);

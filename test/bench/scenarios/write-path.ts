@@ -13,7 +13,7 @@ export type WritePathFigures = {
   latency: Percentiles;
   serverCpuMsPerPost: number;
   /** CPU of each process as a share of one core, from the first POST to the last frame. */
-  coresUsed: { server: number; emulator: number; load: number };
+  coresUsed: { server: number; emulator: number; clients: number; writer: number };
 };
 
 /**
@@ -38,7 +38,8 @@ export async function measureWritePath(key: ContenderKey, emulator: Emulator): P
       coresUsed: {
         server: run.cpuMs.server / (run.elapsedSeconds * 1000),
         emulator: run.cpuMs.emulator / (run.elapsedSeconds * 1000),
-        load: run.cpuMs.load / (run.elapsedSeconds * 1000),
+        clients: run.cpuMs.clients / (run.elapsedSeconds * 1000),
+        writer: run.cpuMs.writer / (run.elapsedSeconds * 1000),
       },
     };
   });
