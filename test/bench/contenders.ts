@@ -30,14 +30,15 @@ export type Running = {
 
 const databaseUri = (emulator: Emulator, name: string) => emulator.uri.replace("/?", `/${name}?`);
 
-function spawn(key: ContenderKey, uri: string): ServerProcess {
+/** `feedSettings`: more settings for this server (as environment variables); the others have none. */
+function spawn(key: ContenderKey, uri: string, feedSettings: Record<string, string>): ServerProcess {
   const profile = process.env.BENCH_PROFILE;
   const feed = profile ? ["bun", "--cpu-prof-md", `--cpu-prof-dir=${profile}`, "src/index.ts"] : ["bun", "src/index.ts"];
   switch (key) {
     case "feed":
-      return ServerProcess.spawn({ MONGODB_URI: uri, LOG_LEVEL: "info" }, feed);
+      return ServerProcess.spawn({ MONGODB_URI: uri, LOG_LEVEL: "info", ...feedSettings }, feed);
     case "feedNoGroupCommit":
-      return ServerProcess.spawn({ MONGODB_URI: uri, LOG_LEVEL: "info", POST_GROUP_COMMIT: "false" }, feed);
+      return ServerProcess.spawn({ MONGODB_URI: uri, LOG_LEVEL: "info", ...feedSettings, POST_GROUP_COMMIT: "false" }, feed);
     case "node":
       return ServerProcess.spawn({ MONGODB_URI: uri }, ["node", "test/bench/node-reference/server.mjs"]);
     case "ceiling":
@@ -59,9 +60,10 @@ export async function withContender<T>(
   emulator: Emulator,
   database: string,
   measure: (running: Running) => Promise<T>,
+  feedSettings: Record<string, string> = {},
 ): Promise<T> {
   const uri = databaseUri(emulator, database);
-  const server = spawn(key, uri);
+  const server = spawn(key, uri, feedSettings);
   live.add(server);
   try {
     const { http, ws } = await server.listening(30_000);

@@ -208,25 +208,29 @@ export function printReport(results: BenchResults): string {
   const s = settings.soak;
   const steady = rows(THREE, soak);
   out.push(
-    table(`4. soak: ${s.rate} POSTs/s for ${s.seconds} s, ${s.clients} clients, RSS every second`, steady.header, [
-      steady.row("RSS at start", (m) => m.startBytes, mib),
-      steady.row("RSS at end", (m) => m.endBytes, mib),
-      steady.row("RSS max", (m) => m.maxBytes, mib),
-      steady.row("growth, end vs start", (m) => m.growth, percent, false),
-      steady.row("max growth", (m) => m.maxGrowth, percent, false),
-      steady.row("growth, second half", (m) => m.secondHalfGrowth, percent, false),
-      steady.row(
-        "every frame delivered",
-        (m) => Number(m.keptUp),
-        (v) => (v ? "yes" : "NO"),
-        false,
-      ),
-      steady.row(
-        "ack → frame p99 (ms)",
-        (m) => m.latency.p99,
-        (v) => number(v, 1),
-      ),
-    ]),
+    table(
+      `4. soak: ${s.rate} POSTs/s for ${s.seconds} s after ${s.warmUpSeconds} s of warm-up, ${s.clients} clients, RSS every second (mongo-feed's FEED_HISTORY_SIZE: ${s.rate * s.warmUpSeconds}, full before the soak)`,
+      steady.header,
+      [
+        steady.row("RSS at start", (m) => m.startBytes, mib),
+        steady.row("RSS at end", (m) => m.endBytes, mib),
+        steady.row("RSS max", (m) => m.maxBytes, mib),
+        steady.row("growth, end vs start", (m) => m.growth, percent, false),
+        steady.row("max growth", (m) => m.maxGrowth, percent, false),
+        steady.row("growth, second half", (m) => m.secondHalfGrowth, percent, false),
+        steady.row(
+          "every frame delivered",
+          (m) => Number(m.keptUp),
+          (v) => (v ? "yes" : "NO"),
+          false,
+        ),
+        steady.row(
+          "ack → frame p99 (ms)",
+          (m) => m.latency.p99,
+          (v) => number(v, 1),
+        ),
+      ],
+    ),
   );
 
   if (startup) {
