@@ -4,7 +4,8 @@
 // CPU per event and per 1,000 frames, with ratios. Loopback only, bounded in count and time.
 import { MongoClient } from "mongodb";
 import { ServerProcess } from "../support/server-process.ts";
-import { cpuMillis, startEmulatorProcess } from "./emulator-process.ts";
+import { startEmulatorProcess } from "./emulator-process.ts";
+import { cpuMillis } from "./proc-stats.ts";
 
 const AUTHORS = 1_000;
 const PER_AUTHOR = 10;

@@ -1,4 +1,4 @@
-// The tutorial-style baseline for test/bench/feed.bench.ts: POST publishes straight to every
+// The tutorial-style baseline (the bare Bun ceiling) of test/bench/bench.ts: POST publishes straight to every
 // socket, with no MongoDB, no validation and no history. The real server's figures are
 // reported as ratios against this one, measured in the same run on the same machine.
 const server = Bun.serve({

@@ -1,0 +1,46 @@
+import { SETTINGS } from "../bench-settings.ts";
+import { type ContenderKey, type Emulator, withContender } from "../contenders.ts";
+import type { Percentiles } from "../load/protocol.ts";
+
+export type WritePathFigures = {
+  posts: number;
+  failed: number;
+  acceptedPerSecond: number;
+  framesPerSecond: number;
+  /** Every client got every frame. */
+  complete: boolean;
+  /** From each POST's 201 to its frame reaching a sampled client, under the same load. */
+  latency: Percentiles;
+  serverCpuMsPerPost: number;
+  /** CPU of each process as a share of one core, from the first POST to the last frame. */
+  coresUsed: { server: number; emulator: number; clients: number; writer: number };
+};
+
+/**
+ * Scenario 1, the write path: 64 POSTs in flight back to back for a few seconds, with 100
+ * clients connected; POSTs accepted per second, frames delivered per second (until every
+ * client has every frame) and ack → frame latency measured during that load.
+ */
+export async function measureWritePath(key: ContenderKey, emulator: Emulator): Promise<WritePathFigures> {
+  const { clients, inFlight, seconds, sampleEvery, drainMs } = SETTINGS.writePath;
+  return withContender(key, emulator, `bench_write_${key}`, async ({ load, ws, postWriter, pids }) => {
+    await load.connect(ws, clients, sampleEvery);
+    await load.run(postWriter, { kind: "flood", inFlight: 8, seconds: 0.5 }, drainMs, pids); // warm-up
+    const run = await load.run(postWriter, { kind: "flood", inFlight, seconds }, drainMs, pids);
+    return {
+      posts: run.written,
+      failed: run.failed,
+      acceptedPerSecond: run.written / run.writeSeconds,
+      framesPerSecond: run.frames / run.elapsedSeconds,
+      complete: run.complete,
+      latency: run.latency,
+      serverCpuMsPerPost: run.cpuMs.server / run.written,
+      coresUsed: {
+        server: run.cpuMs.server / (run.elapsedSeconds * 1000),
+        emulator: run.cpuMs.emulator / (run.elapsedSeconds * 1000),
+        clients: run.cpuMs.clients / (run.elapsedSeconds * 1000),
+        writer: run.cpuMs.writer / (run.elapsedSeconds * 1000),
+      },
+    };
+  });
+}
