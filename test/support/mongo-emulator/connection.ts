@@ -85,22 +85,44 @@ export class Connection implements ConnectionInfo {
     });
   }
 
-  #respond(request: Request, reply: Document): void {
+  #respond(request: Request, reply: Document, responseTo = request.requestId): void {
     if (this.#closed || reply === CLOSE_CONNECTION) return;
     if (request.opCode === OP_MSG && request.flags & MSG_MORE_TO_COME) return; // no reply wanted (w:0)
+    const streaming = reply.ok === 1 && isExhaustHello(request);
     let bytes: Buffer;
     try {
-      bytes = this.#encode(request, reply);
+      bytes = this.#encode(request, reply, responseTo, streaming);
     } catch (error) {
       // A reply that cannot be encoded (e.g. over 16 MB) becomes an error reply, never a crash.
       const message = error instanceof Error ? error.message : String(error);
-      bytes = this.#encode(request, { ok: 0, errmsg: `cannot encode reply: ${message}`, code: 10334, codeName: "BSONObjectTooLarge" });
+      const failure = { ok: 0, errmsg: `cannot encode reply: ${message}`, code: 10334, codeName: "BSONObjectTooLarge" };
+      bytes = this.#encode(request, failure, responseTo, false);
     }
     this.#write(bytes);
+    if (streaming) this.#stream(request, bytes.readInt32LE(4));
   }
 
-  #encode(request: Request, reply: Document): Buffer {
-    return request.opCode === OP_QUERY ? encodeOpReply(request.requestId, reply) : encodeOpMsg(request.requestId, reply);
+  /**
+   * The streaming protocol of server monitoring: an awaitable hello sent with exhaustAllowed is
+   * answered with moreToCome, and then, as mongod does, answered again after every wait without
+   * a new request, each reply answering the previous one, until the connection closes.
+   */
+  #stream(request: Request, previousReplyId: number): void {
+    this.#busy = true;
+    Promise.resolve(this.#run(request)).then(
+      (reply) => {
+        this.#busy = false;
+        if (this.#closed) return;
+        this.#respond(request, reply, previousReplyId);
+        this.#pump();
+      },
+      () => this.close(),
+    );
+  }
+
+  #encode(request: Request, reply: Document, responseTo: number, moreToCome: boolean): Buffer {
+    if (request.opCode === OP_QUERY) return encodeOpReply(responseTo, reply);
+    return encodeOpMsg(responseTo, reply, moreToCome ? MSG_MORE_TO_COME : 0);
   }
 
   #write(buf: Buffer): void {
@@ -141,4 +163,12 @@ export class Connection implements ConnectionInfo {
     this.#unsent = [];
     this.#abort.abort();
   }
+}
+
+/** An awaitable hello (topologyVersion and maxAwaitTimeMS) whose sender allows exhaust replies. */
+function isExhaustHello(request: Request): boolean {
+  if (request.opCode !== OP_MSG || !(request.flags & MSG_EXHAUST_ALLOWED)) return false;
+  const { command } = request;
+  const name = Object.keys(command)[0]?.toLowerCase();
+  return (name === "hello" || name === "ismaster") && command.topologyVersion !== undefined && command.maxAwaitTimeMS !== undefined;
 }
