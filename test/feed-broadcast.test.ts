@@ -118,3 +118,17 @@ test("every post accepted right after a fresh server starts listening is broadca
     client.close();
   }
 }, 30_000);
+
+test("a fresh server is ready at once, and a snapshot taken right away streams from its position", async () => {
+  // It listens as soon as MongoDB fixed where its stream starts, before the first getMore returns.
+  for (let round = 0; round < 3; round++) {
+    await using fresh = await startTestFeed(mongo.uri(uniqueDatabase("fresh_ready")));
+    expect((await fetch(`${fresh.http}/health/ready`)).status).toBe(200);
+    const page = (await (await fetch(`${fresh.http}/posts`)).json()) as { position: string };
+    const client = await FeedClient.connect(`${fresh.ws}?since=${page.position}`);
+    const { id } = (await (await postJson(fresh.http, { author: "early", content: `round ${round}` })).json()) as { id: string };
+    await client.until((frames) => frames.length >= 1);
+    expect(client.frames).toEqual([expect.objectContaining({ type: "insert", post: expect.objectContaining({ id }) })]);
+    client.close();
+  }
+}, 30_000);

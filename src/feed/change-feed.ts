@@ -155,9 +155,11 @@ export class ChangeFeed {
           maxAwaitTimeMS: this.options.maxAwaitTimeMS ?? 250,
         });
         // The first tryNext sends the aggregate: after it the server has fixed where the stream starts.
+        const stopEarly = history.floor ? undefined : this.#establishOnEmptyFirstBatch(stream);
         let change = await stream.tryNext();
+        stopEarly?.();
         if (!history.floor) change = this.#startFresh(stream, change, source);
-        this.#markUp();
+        if (!this.#up) this.#markUp();
         while (!signal.aborted) {
           if (change) this.#observeRead(change);
           const event = change && toFeedEvent(change, source);
@@ -201,6 +203,33 @@ export class ChangeFeed {
       }
     }
     return true;
+  }
+
+  /**
+   * A fresh start (no history to rebuild) is established as soon as the aggregate returns an
+   * empty first batch: nothing older can follow, and the first tryNext would otherwise sit out
+   * a whole getMore wait (maxAwaitTimeMS) before the server may listen. The driver announces
+   * that batch's resume token; a token announced for an event instead is followed at once by
+   * tryNext returning it, so the check waits until the turn's callbacks have run. Returns the
+   * function that stops watching.
+   */
+  #establishOnEmptyFirstBatch(stream: Stream): () => void {
+    let pending = true;
+    const onToken = () =>
+      setImmediate(() => {
+        const token = stream.resumeToken;
+        if (!pending || this.options.history.floor || !token || stream.bufferedCount() > 0) return;
+        this.options.history.reset(floorOf(token));
+        const time = clusterTimeOf(tokenData(token));
+        if (time !== undefined) this.#advanceTo(time);
+        this.#markUp();
+        this.#established.resolve();
+      });
+    stream.once("resumeTokenChanged", onToken);
+    return () => {
+      pending = false;
+      stream.off("resumeTokenChanged", onToken);
+    };
   }
 
   /**
