@@ -9,8 +9,8 @@ COPY package.json bun.lock bunfig.toml ./
 RUN bun install --frozen-lockfile --production
 COPY tsconfig.json ./
 COPY src ./src
-# The same command as `bun run build`; the live page is bundled into the executable.
-RUN bun build --compile --minify --sourcemap src/index.ts --outfile /app/mongo-feed
+# `bun run build` itself (bytecode-compiled for a faster start); the live page is bundled into the executable.
+RUN bun run build --outfile /app/mongo-feed
 
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin feed

@@ -15,12 +15,12 @@ const binary = join(outDir, "mongo-feed");
 
 beforeAll(async () => {
   mongo = await startMongoTarget();
-  // The same flags as `bun run build`, into a temporary folder.
-  const build = Bun.spawnSync(["bun", "build", "--compile", "--minify", "--sourcemap", "src/index.ts", "--outfile", binary], {
+  // `bun run build` itself, into a temporary folder (the last --outfile wins).
+  const build = Bun.spawnSync(["bun", "run", "build", "--outfile", binary], {
     cwd: new URL("../", import.meta.url).pathname,
     stderr: "pipe",
   });
-  if (build.exitCode !== 0) throw new Error(`bun build --compile failed: ${build.stderr.toString()}`);
+  if (build.exitCode !== 0) throw new Error(`bun run build failed: ${build.stderr.toString()}`);
 }, 120_000);
 
 afterAll(async () => {
