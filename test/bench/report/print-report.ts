@@ -83,6 +83,12 @@ export function printReport(results: BenchResults): string {
         (v) => number(v, 3),
       ),
       write.row(
+        "POSTs per insertMany (mean)",
+        (f) => f.postsPerInsert ?? Number.NaN,
+        (v) => number(v, 1),
+        false,
+      ),
+      write.row(
         "cores used: server",
         (f) => f.coresUsed.server,
         (v) => number(v, 2),
