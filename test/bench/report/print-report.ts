@@ -41,6 +41,7 @@ function rows<T>(keys: ContenderKey[], figures: Partial<Record<ContenderKey, T>>
 const RATIO_LABELS = { ceiling: "ceiling", node: "Node", feedNoGroupCommit: "group commit off" } as const;
 const ALL: ContenderKey[] = ["feed", "feedNoGroupCommit", "node", "ceiling"];
 const THREE: ContenderKey[] = ["feed", "node", "ceiling"];
+const PROCESSES = ["server", "emulator", "clients", "writer"] as const;
 
 /** The printed report of `bun run bench`: one table per scenario, then the issue's targets. */
 export function printReport(results: BenchResults): string {
@@ -88,29 +89,13 @@ export function printReport(results: BenchResults): string {
         (v) => number(v, 1),
         false,
       ),
-      write.row(
-        "cores used: server",
-        (f) => f.coresUsed.server,
-        (v) => number(v, 2),
-        false,
-      ),
-      write.row(
-        "cores used: emulator",
-        (f) => f.coresUsed.emulator,
-        (v) => number(v, 2),
-        false,
-      ),
-      write.row(
-        "cores used: clients",
-        (f) => f.coresUsed.clients,
-        (v) => number(v, 2),
-        false,
-      ),
-      write.row(
-        "cores used: writer",
-        (f) => f.coresUsed.writer,
-        (v) => number(v, 2),
-        false,
+      ...PROCESSES.map((process) =>
+        write.row(
+          `cores used: ${process}`,
+          (f) => f.coresUsed[process],
+          (v) => number(v, 2),
+          false,
+        ),
       ),
       write.row(
         "every frame delivered",
@@ -132,7 +117,7 @@ export function printReport(results: BenchResults): string {
       number(step.latency.p50, 1),
       number(step.latency.p99, 1),
       number(step.serverCpuMsPerThousandFrames, 2),
-      [step.coresUsed.server, step.coresUsed.emulator, step.coresUsed.clients, step.coresUsed.writer]
+      PROCESSES.map((process) => step.coresUsed[process])
         .map((cores) => cores.toFixed(2))
         .join(" / "),
       number(step.closes),
