@@ -6,6 +6,8 @@
 FROM oven/bun:1.4.5 AS build
 WORKDIR /app
 COPY package.json bun.lock bunfig.toml ./
+# The workspace's manifest too, so the frozen lockfile matches (the emulator is a dev dependency, never installed here).
+COPY packages/mongo-emulator/package.json ./packages/mongo-emulator/
 RUN bun install --frozen-lockfile --production
 COPY tsconfig.json ./
 COPY src ./src

@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { type Feed, type FeedItem, openFeed } from "../src/client/index.ts";
 import { listAll } from "./support/feed-view.ts";
-import { startEmulator } from "./support/mongo-emulator/index.ts";
+import { startEmulator } from "mongo-emulator";
 import { uniqueDatabase, useMongoTarget, withDatabase } from "./support/mongo-target.ts";
 import { PostWriter } from "./support/post-writer.ts";
 import { ServerProcess } from "./support/server-process.ts";

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { failPoint } from "./support/fail-point.ts";
 import { FeedClient } from "./support/feed-client.ts";
-import { startEmulator } from "./support/mongo-emulator/index.ts";
+import { startEmulator } from "mongo-emulator";
 import { startMongoTarget, uniqueDatabase, withDatabase, type MongoTarget } from "./support/mongo-target.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { connectDriver, postJson } from "./support/test-feed.ts";

@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { failPoint } from "./support/fail-point.ts";
 import { FeedClient } from "./support/feed-client.ts";
-import { startEmulator } from "./support/mongo-emulator/index.ts";
+import { startEmulator } from "mongo-emulator";
 import { uniqueDatabase, useMongoTarget, withDatabase } from "./support/mongo-target.ts";
 import { postIds } from "./support/post-writer.ts";
 import { holdStreamDown } from "./support/stream-down.ts";

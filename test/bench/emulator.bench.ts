@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { ObjectId, serialize } from "bson";
 import { MongoClient, type ChangeStreamDocument } from "mongodb";
-import { startEmulator } from "../support/mongo-emulator/index.ts";
+import { startEmulator } from "mongo-emulator";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -36,7 +36,7 @@ async function startServer(): Promise<Server> {
     const emulator = await startEmulator();
     return { uri: emulator.uri, port: emulator.port, cpuSeconds: () => undefined, close: () => emulator.close() };
   }
-  const child = Bun.spawn(["bun", new URL("../support/mongo-emulator/main.ts", import.meta.url).pathname, "--port", "0"], {
+  const child = Bun.spawn(["bun", new URL("../../packages/mongo-emulator/src/main.ts", import.meta.url).pathname, "--port", "0"], {
     stdout: "pipe",
     stderr: "inherit",
   });

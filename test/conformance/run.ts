@@ -29,7 +29,7 @@ async function startServer(): Promise<ServerUnderTest> {
   const uri = process.env.MONGODB_URI;
   if (uri) return { uri, label: "MONGODB_URI", close: async () => undefined };
   // Loaded lazily so a real server run never depends on the emulator's code.
-  const { startEmulator } = await import("../support/mongo-emulator/index");
+  const { startEmulator } = await import("mongo-emulator");
   const emulator = await startEmulator();
   return { uri: emulator.uri, label: "emulator", close: () => emulator.close() };
 }

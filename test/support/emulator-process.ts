@@ -15,7 +15,7 @@ export class EmulatorProcess implements AsyncDisposable {
 
   /** Starts one on `port` (0: a free one) and resolves once it accepts connections. */
   static async start(port = 0): Promise<EmulatorProcess> {
-    const child = Bun.spawn(["bun", "test/support/mongo-emulator/main.ts", "--port", String(port)], {
+    const child = Bun.spawn(["bun", "packages/mongo-emulator/src/main.ts", "--port", String(port)], {
       cwd: repoRoot,
       stdin: "ignore",
       stdout: "pipe",

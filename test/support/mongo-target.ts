@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from "bun:test";
-import { startEmulator } from "./mongo-emulator/index.ts";
+import { startEmulator, withDatabase } from "mongo-emulator";
 
 /** Where a test's MongoDB lives: the replica set in MONGODB_URI, or a fresh emulator. */
 export type MongoTarget = AsyncDisposable & {
@@ -21,11 +21,7 @@ export function uniqueDatabase(prefix: string): string {
   return `${prefix}_${crypto.randomUUID().slice(0, 8)}`;
 }
 
-export function withDatabase(uri: string, database: string): string {
-  const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(uri);
-  if (!match) throw new Error(`not a MongoDB connection string: ${uri}`);
-  return `${match[1]}/${database}${match[2] ?? ""}`;
-}
+export { withDatabase };
 
 /**
  * One MongoDB target for a whole test file: started before its tests, disposed after them.

@@ -3,6 +3,8 @@ import type { Socket, TCPSocketListener } from "bun";
 import { Connection } from "./connection.ts";
 import { EmulatorState } from "./state.ts";
 
+export { withDatabase } from "./connection-string.ts";
+
 /** Options for an in-process MongoDB wire-protocol emulator (test infrastructure only). */
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */

@@ -1,8 +1,7 @@
 // `bun run dev`: the feed server on the in-memory MongoDB emulator, to try it without MongoDB.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { startEmulator } from "./mongo-emulator/index.ts";
-import { withDatabase } from "./mongo-target.ts";
+import { startEmulator, withDatabase } from "mongo-emulator";
 
 const emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT ?? 0) });
 const mongodbUri = withDatabase(emulator.uri, "social_network");
@@ -10,7 +9,7 @@ console.log(`MongoDB EMULATOR (test infrastructure, data lives in memory and is 
 
 // Its own process group: a terminal's Ctrl-C reaches this script once, and is forwarded once.
 const server = spawn("bun", ["src/index.ts", ...process.argv.slice(2)], {
-  cwd: new URL("../../", import.meta.url).pathname,
+  cwd: new URL("../", import.meta.url).pathname,
   env: { ...process.env, MONGODB_URI: mongodbUri },
   stdio: ["ignore", "pipe", "inherit"],
   detached: true,
