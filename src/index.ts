@@ -1,9 +1,9 @@
-import { ConfigError, loadConfig } from "./config.ts";
-import { readHostLimits } from "./host-limits.ts";
-import { logObservations } from "./log-observations.ts";
-import { createLogger } from "./logger.ts";
+import { ConfigError, loadConfig } from "./config/config.ts";
+import { readHostLimits } from "./config/host-limits.ts";
+import { logObservations } from "./observability/log-observations.ts";
+import { createLogger } from "./observability/logger.ts";
 import { connectToMongo, explainStartupFailure } from "./mongo/connect.ts";
-import { Observations } from "./observations.ts";
+import { Observations } from "./observability/observations.ts";
 import { startFeedServer } from "./server.ts";
 import packageJson from "../package.json" with { type: "json" };
 

@@ -1,7 +1,7 @@
 // Defends: nothing a client sends causes a 500 or shows a stack trace; requests Bun cannot even parse are refused cleanly, and a client hanging up is not an error.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { serverErrorHandler } from "../src/http/problem.ts";
-import { createLogger } from "../src/logger.ts";
+import { createLogger } from "../src/observability/logger.ts";
 import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
 import { expectNoInternals, rawRequest } from "./support/raw-http.ts";
 import { startTestFeed, type TestFeed } from "./support/test-feed.ts";

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
-import type { Observations } from "../observations.ts";
+import type { Observations } from "../observability/observations.ts";
 import type { AuthSettings } from "./auth-settings.ts";
 import { identityOf, type Identity } from "./identity.ts";
 

@@ -1,7 +1,7 @@
 import { MongoServerError, type ChangeStream, type Collection, type ResumeToken } from "mongodb";
 import type { ImageMode } from "../mongo/posts-collection.ts";
 import type { StoredPost } from "../mongo/stored-post.ts";
-import type { Observations } from "../observations.ts";
+import type { Observations } from "../observability/observations.ts";
 import { backoffDelay, defaultBackoff, sleep, type BackoffPolicy } from "../protocol/backoff.ts";
 import type { CheckpointStore } from "./checkpoint-store.ts";
 import type { Fanout } from "./fanout.ts";

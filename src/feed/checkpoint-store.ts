@@ -1,5 +1,5 @@
 import type { Collection, ResumeToken } from "mongodb";
-import type { Observations } from "../observations.ts";
+import type { Observations } from "../observability/observations.ts";
 
 /**
  * Where a restarted server resumes: `floor` rebuilds the replay history clients rely on,

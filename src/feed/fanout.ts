@@ -1,11 +1,11 @@
-import type { Observations } from "../observations.ts";
+import type { Observations } from "../observability/observations.ts";
 import type { ResyncReason } from "../protocol/frames.ts";
 import type { PostChange } from "./feed-event.ts";
 import type { FilterIndex } from "./filter-index.ts";
-import { type FrameCache, frameOf, resyncFrame } from "./frames.ts";
+import { type FrameCache, frameOf, resyncFrame } from "./frame-encoding.ts";
 import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
-import { frameKindFor } from "./routing.ts";
+import { frameKindFor } from "./frame-kind.ts";
 
 export type FanoutOptions = { history: FeedHistory; filters: FilterIndex; publisher: Publisher; observations: Observations };
 

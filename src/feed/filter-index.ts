@@ -1,6 +1,6 @@
 import type { FeedFilter } from "../protocol/filter.ts";
 import type { PostChange, RoutingKeys } from "./feed-event.ts";
-import { compileFilter, type CompiledFilter } from "./routing.ts";
+import { compileFilter, type CompiledFilter } from "./frame-kind.ts";
 import { filterTopic } from "./topics.ts";
 
 /** One distinct filter that at least one socket holds, and its topic. */

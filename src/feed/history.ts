@@ -1,8 +1,8 @@
 import type { Position, ResyncReason } from "../protocol/frames.ts";
 import type { PostChange } from "./feed-event.ts";
-import { type FrameCache, frameOf } from "./frames.ts";
+import { type FrameCache, frameOf } from "./frame-encoding.ts";
 import { clusterTimeOf, isSnapshotPosition, wallClockMsOf } from "./position.ts";
-import { type CompiledFilter, type FrameKind, frameKindFor } from "./routing.ts";
+import { type CompiledFilter, type FrameKind, frameKindFor } from "./frame-kind.ts";
 
 /** A frame of a replay, with its type. */
 export type ReplayFrame = { kind: FrameKind; frame: string };

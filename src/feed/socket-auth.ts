@@ -1,10 +1,10 @@
 import * as v from "valibot";
 import type { AccessGate } from "../auth/access-gate.ts";
-import type { Observations } from "../observations.ts";
+import type { Observations } from "../observability/observations.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
 import { ClientAuthFrameSchema } from "../protocol/frames.ts";
-import { authFrame } from "./frames.ts";
-import type { FeedSocket } from "./sockets.ts";
+import { authFrame } from "./frame-encoding.ts";
+import type { FeedSocket } from "./socket-data.ts";
 
 /** setTimeout's longest delay (about 24.8 days); a later expiry is reached in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

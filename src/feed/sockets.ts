@@ -1,38 +1,14 @@
-import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
-import type { Identity } from "../auth/identity.ts";
-import type { Observations } from "../observations.ts";
+import type { Server, WebSocketHandler } from "bun";
+import type { Observations } from "../observability/observations.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
-import type { FeedFilter } from "../protocol/filter.ts";
-import type { ResyncReason } from "../protocol/frames.ts";
 import type { ConnectionCaps } from "./connection-caps.ts";
 import type { FilterIndex, Subscription } from "./filter-index.ts";
-import { resyncFrame } from "./frames.ts";
+import { resyncFrame } from "./frame-encoding.ts";
 import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
 import { closingHoldMs, SendBudget } from "./send-budget.ts";
 import type { SocketAuth } from "./socket-auth.ts";
-
-/**
- * Per-connection state lives on the connection. A `refusal` is a handshake the server
- * accepted only to close it at once with that code and reason: browsers cannot read the
- * HTTP status of a refused handshake, but they can read a close frame. `resync` is told
- * instead of a replay when the handshake already knew `since` cannot be placed.
- * `clientAddress` holds the connection-cap slot the socket gives back when it closes.
- */
-export type FeedSocketData = {
-  since: string | undefined;
-  /** Canonical: sockets with the same filter share one topic. */
-  filter: FeedFilter;
-  clientAddress: string;
-  resync?: ResyncReason;
-  refusal?: { code: number; reason: string };
-  /** Set while the socket holds its filter's subscription. */
-  subscription?: Subscription;
-  /** Who opened it (auth on); its token's expiry closes the socket unless refreshed. */
-  identity?: Identity;
-  expiryTimer?: ReturnType<typeof setTimeout>;
-};
-export type FeedSocket = ServerWebSocket<FeedSocketData>;
+import type { FeedSocket, FeedSocketData } from "./socket-data.ts";
 
 export type FeedSocketsOptions = {
   history: FeedHistory;

@@ -1,6 +1,6 @@
 import { MongoServerError } from "mongodb";
 import * as v from "valibot";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import { isMongoUnavailable } from "../mongo/availability.ts";
 import { WriteOutcomeUnknown } from "../mongo/write-outcome.ts";
 

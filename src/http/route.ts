@@ -7,6 +7,9 @@ export type Method = "GET" | "POST" | "PATCH" | "DELETE";
 export type AnySchema = v.GenericSchema<unknown, unknown>;
 type Output<S> = S extends AnySchema ? v.InferOutput<S> : undefined;
 
+/** Whether a request asks to become a WebSocket. */
+export const isUpgrade = (request: Request) => request.headers.get("upgrade")?.toLowerCase() === "websocket";
+
 /** A success response; `schema` describes its JSON body. */
 export type ResponseSpec = { description: string; schema?: AnySchema; headers?: Record<string, string> };
 

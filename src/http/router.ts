@@ -3,14 +3,13 @@ import * as v from "valibot";
 import type { AccessDecision, AccessGate } from "../auth/access-gate.ts";
 import { tokenFromAuthorization, tokenFromHandshake } from "../auth/bearer-token.ts";
 import type { Identity } from "../auth/identity.ts";
-import type { Logger } from "../logger.ts";
-import type { Observations } from "../observations.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Observations } from "../observability/observations.ts";
 import type { ClientAddressOf } from "./client-address.ts";
 import type { OriginPolicy } from "./origin-policy.ts";
 import { HttpProblem, problemResponse, toProblem, validationProblem } from "./problem.ts";
 import { readJsonBody } from "./read-json-body.ts";
-import type { AnySchema, Route } from "./route.ts";
-import { isUpgrade } from "./upgrade-request.ts";
+import { type AnySchema, isUpgrade, type Route } from "./route.ts";
 import type { WriteRateLimiter } from "./write-rate-limiter.ts";
 
 /** Bodies past this are refused while they stream in. */

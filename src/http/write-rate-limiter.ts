@@ -1,4 +1,4 @@
-import type { WriteRateLimit } from "../config.ts";
+import type { WriteRateLimit } from "../config/config.ts";
 
 /** The policy name in the RateLimit headers. */
 const POLICY = "writes";

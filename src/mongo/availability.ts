@@ -8,7 +8,7 @@ import {
   MongoTopologyClosedError,
   MongoWriteConcernError,
 } from "mongodb";
-import { DeadlineExceeded } from "../deadline.ts";
+import { DeadlineExceeded } from "./deadline.ts";
 
 // Server codes that mean "not now" (no primary, shutting down, timed out), not "your request is wrong".
 const TRANSIENT_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);

@@ -1,5 +1,5 @@
 import { MongoClient, MongoServerError, MongoServerSelectionError } from "mongodb";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 
 /** Startup cannot go on; the message says what was tried and what to do. */
 export class StartupError extends Error {}

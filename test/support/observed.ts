@@ -1,4 +1,4 @@
-import type { Observation, ObservationType } from "../../src/observations.ts";
+import type { Observation, ObservationType } from "../../src/observability/observations.ts";
 
 export type ObservationOf<T extends ObservationType> = Extract<Observation, { type: T }>;
 

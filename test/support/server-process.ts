@@ -1,5 +1,5 @@
 import type { Subprocess } from "bun";
-import type { ObservationType } from "../../src/observations.ts";
+import type { ObservationType } from "../../src/observability/observations.ts";
 
 const repoRoot = new URL("../../", import.meta.url).pathname;
 

@@ -1,10 +1,10 @@
 import { MongoClient } from "mongodb";
-import { loadConfig } from "../../src/config.ts";
-import { readHostLimits } from "../../src/host-limits.ts";
-import { logObservations } from "../../src/log-observations.ts";
-import { createLogger } from "../../src/logger.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { readHostLimits } from "../../src/config/host-limits.ts";
+import { logObservations } from "../../src/observability/log-observations.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 import { connectToMongo } from "../../src/mongo/connect.ts";
-import { Observations } from "../../src/observations.ts";
+import { Observations } from "../../src/observability/observations.ts";
 import { startFeedServer } from "../../src/server.ts";
 import { Observed } from "./observed.ts";
 

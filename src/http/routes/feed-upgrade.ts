@@ -4,15 +4,14 @@ import { FEED_SUBPROTOCOL, requestedSubprotocols } from "../../auth/bearer-token
 import type { ChangeFeed } from "../../feed/change-feed.ts";
 import type { CapReached, ConnectionCaps } from "../../feed/connection-caps.ts";
 import { clusterTimeOf, wallClockMsOf } from "../../feed/position.ts";
-import type { FeedSocketData } from "../../feed/sockets.ts";
-import type { Observations } from "../../observations.ts";
+import type { FeedSocketData } from "../../feed/socket-data.ts";
+import type { Observations } from "../../observability/observations.ts";
 import { CloseCodes } from "../../protocol/close-codes.ts";
 import { canonicalFilter } from "../../protocol/filter.ts";
 import type { ResyncReason } from "../../protocol/frames.ts";
 import { FeedQuerySchema } from "../../protocol/requests.ts";
 import { HttpProblem } from "../problem.ts";
-import { defineRoute, type Route, type RouteContext } from "../route.ts";
-import { isUpgrade } from "../upgrade-request.ts";
+import { defineRoute, isUpgrade, type Route, type RouteContext } from "../route.ts";
 import { livePageResponse } from "./live-page.ts";
 
 export type FeedUpgradeOptions = { feed: ChangeFeed; caps: ConnectionCaps; observations: Observations };

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { FeedHistory } from "../../feed/history.ts";
-import type { Readiness, ReadinessReason } from "../../readiness.ts";
+import type { Readiness, ReadinessReason } from "../../health/readiness.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
 

@@ -1,6 +1,6 @@
-import { pageBundle } from "../page-bundle.ts" with { type: "macro" };
+import { pageBundle } from "../page-bundle.macro.ts" with { type: "macro" };
 
-// Bundled when the server is transpiled (see page-bundle.ts): a constant string from here on.
+// Bundled when the server is transpiled (see page-bundle.macro.ts): a constant string from here on.
 const { html, contentSecurityPolicy } = pageBundle();
 
 /** The live page (`src/page/`): public, it holds no data; it reads the feed like any client. */

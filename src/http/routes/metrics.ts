@@ -1,4 +1,4 @@
-import type { FeedMetrics } from "../../metrics/feed-metrics.ts";
+import type { FeedMetrics } from "../../observability/feed-metrics.ts";
 import { defineRoute, type Route } from "../route.ts";
 
 /** GET /metrics: Prometheus text format. Public like /health (it names no user, post or address). */

@@ -10,7 +10,7 @@ import { PositionSchema } from "../../protocol/frames.ts";
 import { canonicalFilter, type FeedFilter, filterQuery } from "../../protocol/filter.ts";
 import { type PostView, PostViewSchema } from "../../protocol/post-view.ts";
 import { ListQuerySchema, NewPostSchema, PostEditSchema, PostPathSchema, TokenPostSchema } from "../../protocol/requests.ts";
-import { Deadline } from "../../deadline.ts";
+import { Deadline } from "../../mongo/deadline.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, type Route } from "../route.ts";
 

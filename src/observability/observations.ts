@@ -1,6 +1,6 @@
-import type { HostLimits } from "./host-limits.ts";
-import type { ResyncReason } from "./protocol/frames.ts";
-import type { ReadinessReason } from "./readiness.ts";
+import type { HostLimits } from "../config/host-limits.ts";
+import type { ResyncReason } from "../protocol/frames.ts";
+import type { ReadinessReason } from "../health/readiness-verdict.ts";
 
 /**
  * What the server reports about itself, as typed events: the logger subscribes (one line

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { jwksUrlProblem, MIN_SECRET_BYTES } from "./auth/auth-settings.ts";
-import { parseOriginList } from "./http/origin-policy.ts";
+import { jwksUrlProblem, MIN_SECRET_BYTES } from "../auth/auth-settings.ts";
+import { parseOriginList } from "../http/origin-policy.ts";
 
 // Value schemas of the settings in config.ts that are more than a number or a word.
 

@@ -1,6 +1,6 @@
 import type { Position, ResyncReason } from "../protocol/frames.ts";
 import type { PostChange } from "./feed-event.ts";
-import type { FrameKind } from "./routing.ts";
+import type { FrameKind } from "./frame-kind.ts";
 
 // Key order is part of the wire format: type first, then the rest as documented.
 

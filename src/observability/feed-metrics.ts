@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Observation, Observations } from "../observations.ts";
+import type { Observation, Observations } from "./observations.ts";
 
 /** Methods a label may name; anything else is `other`, so a client cannot mint label values. */
 const METHODS = new Set(["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS", "PUT"]);

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import type { PostChange, RoutingKeys, Side } from "../src/feed/feed-event.ts";
 import { FilterIndex } from "../src/feed/filter-index.ts";
-import { compileFilter, type FrameKind, frameKindFor } from "../src/feed/routing.ts";
+import { compileFilter, type FrameKind, frameKindFor } from "../src/feed/frame-kind.ts";
 import type { FeedFilter } from "../src/protocol/filter.ts";
 
 const id = "6650c5d2e4b0a1b2c3d4e5f6";

@@ -1,15 +1,19 @@
-import type { ChangeFeed } from "./feed/change-feed.ts";
-import type { MongoReachability } from "./mongo/reachability.ts";
-import type { Observations } from "./observations.ts";
+import type { MongoReachability } from "../mongo/reachability.ts";
+import type { Observations } from "../observability/observations.ts";
+import type { ReadinessVerdict } from "./readiness-verdict.ts";
 
-/** Why the server is not ready: the public reason code of /health/ready's 503. */
-export type ReadinessReason = "mongodb-unreachable" | "change-stream-down" | "change-stream-stalled";
+export type { ReadinessReason, ReadinessVerdict } from "./readiness-verdict.ts";
 
-/** `detail` names addresses and errors: it goes to the log, never into a response. */
-export type ReadinessVerdict = { ready: true } | { ready: false; reason: ReadinessReason; detail: string };
+/** What readiness needs to know of the change stream (the ChangeFeed provides it). */
+export type StreamProgress = {
+  readonly isUp: boolean;
+  readonly lastError: unknown;
+  /** performance.now() of the last answer from MongoDB on the stream. */
+  readonly progressedAt: number;
+};
 
 export type ReadinessOptions = {
-  feed: ChangeFeed;
+  feed: StreamProgress;
   reachability: MongoReachability;
   observations: Observations;
   /** A stream that has not heard from MongoDB for this long is stalled (idle getMores return every 250 ms). */

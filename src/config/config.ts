@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import * as v from "valibot";
-import { resolveAuthSettings, type AuthSettings } from "./auth/auth-settings.ts";
+import { resolveAuthSettings, type AuthSettings } from "../auth/auth-settings.ts";
 import type { HostLimits } from "./host-limits.ts";
-import { parseProxyTrust } from "./http/client-address.ts";
+import { parseProxyTrust } from "../http/client-address.ts";
 import { commaList, flag, jwksUrl, optionalText, origins, secret } from "./setting-schemas.ts";
 
 const wholeNumber = (min: number, max: number) =>
