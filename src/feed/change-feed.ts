@@ -6,12 +6,13 @@ import { backoffDelay, defaultBackoff, sleep, type BackoffPolicy } from "../prot
 import type { CheckpointStore } from "./checkpoint-store.ts";
 import type { Fanout } from "./fanout.ts";
 import { committedAt, feedWatch, toFeedEvent, tokenData, type FeedEvent, type ImageSource, type PostsChange } from "./feed-event.ts";
-import type { FeedHistory, HistoryFloor } from "./history.ts";
+import type { HistoryFloor, HistoryView } from "./history.ts";
 import { clusterTimeOf } from "./position.ts";
 
 export type ChangeFeedOptions = {
   collection: Collection<StoredPost>;
-  history: FeedHistory;
+  /** Read only: the fan-out owns the history (it appends, and restarts it at a floor). */
+  history: HistoryView;
   checkpoints: CheckpointStore;
   /** Gets every change, for the filters it concerns. */
   fanout: Fanout;
@@ -128,7 +129,7 @@ export class ChangeFeed {
     if (!checkpoint) return undefined;
     // A floor older than the history window would replay events nobody can ask for any more.
     const resumeFrom = history.isTooOld(floorOf(checkpoint.floor)!.time) ? checkpoint.head : checkpoint.floor;
-    history.reset(floorOf(resumeFrom));
+    this.options.fanout.startHistoryAt(floorOf(resumeFrom));
     this.#checkpointedFloor = history.floor?.position;
     this.options.observations.emit({ type: "stream-resuming", floor: history.floor?.position });
     return resumeFrom;
@@ -219,7 +220,7 @@ export class ChangeFeed {
       setImmediate(() => {
         const token = stream.resumeToken;
         if (!pending || this.options.history.floor || !token || stream.bufferedCount() > 0) return;
-        this.options.history.reset(floorOf(token));
+        this.options.fanout.startHistoryAt(floorOf(token));
         const time = clusterTimeOf(tokenData(token));
         if (time !== undefined) this.#advanceTo(time);
         this.#markUp();
@@ -240,12 +241,14 @@ export class ChangeFeed {
     if (first) this.#observeRead(first);
     const event = first && toFeedEvent(first, source);
     if (!event || event.kind === "invalidate") {
-      this.options.history.reset(floorOf(stream.resumeToken));
+      this.options.fanout.startHistoryAt(floorOf(stream.resumeToken));
       return first;
     }
-    this.options.history.reset({ position: event.position, time: event.time });
-    if (event.kind === "change") this.options.fanout.deliverLive(event);
-    else this.#deliver(event);
+    if (event.kind === "change") this.options.fanout.deliverAsFloor(event);
+    else {
+      this.options.fanout.startHistoryAt({ position: event.position, time: event.time });
+      this.#deliver(event);
+    }
     return null;
   }
 
@@ -301,8 +304,7 @@ export class ChangeFeed {
   }
 
   #tellEveryoneToResync(floor: HistoryFloor | undefined, reason: "history-lost" | "collection-invalidated"): void {
-    this.options.history.reset(floor);
-    this.options.fanout.resyncAll(reason);
+    this.options.fanout.resyncAll(reason, floor);
   }
 
   /** What a restarted server needs: the history floor and how far the stream got. */

@@ -3,7 +3,7 @@ import type { ResyncReason } from "../protocol/frames.ts";
 import type { PostChange } from "./feed-event.ts";
 import type { FilterIndex } from "./filter-index.ts";
 import { type FrameCache, frameOf, resyncFrame } from "./frame-encoding.ts";
-import type { FeedHistory } from "./history.ts";
+import type { FeedHistory, HistoryFloor } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
 import { frameKindFor } from "./frame-kind.ts";
 
@@ -15,7 +15,8 @@ export type FramesSent = { frames: Partial<Record<string, number>>; bytes: numbe
 /**
  * Hands each change to exactly the filters it concerns: the history first, then for each
  * candidate filter the frame it becomes (each kind encoded once), all in one synchronous
- * step, so a socket opening meanwhile sees every change exactly once.
+ * step, so a socket opening meanwhile sees every change exactly once. The history's one owner:
+ * nobody else appends to it or restarts it.
  */
 export class Fanout {
   constructor(private readonly options: FanoutOptions) {}
@@ -26,8 +27,14 @@ export class Fanout {
   }
 
   /** Delivers a change live only: the first change of a fresh history is its floor, not replayable. */
-  deliverLive(change: PostChange): void {
+  deliverAsFloor(change: PostChange): void {
+    this.startHistoryAt({ position: change.position, time: change.time });
     this.#publish(change, {});
+  }
+
+  /** The history starts over at `floor`: nothing at or before it can be replayed (undefined: not yet known). */
+  startHistoryAt(floor: HistoryFloor | undefined): void {
+    this.options.history.reset(floor);
   }
 
   /** Undefined when the sockets can take the next event now; otherwise resolves when they can (back-pressure). */
@@ -35,8 +42,9 @@ export class Fanout {
     return this.options.publisher.ready?.();
   }
 
-  /** Tells every connection to reload. */
-  resyncAll(reason: ResyncReason): void {
+  /** Tells every connection to reload, the history starting over at `floor`. */
+  resyncAll(reason: ResyncReason, floor: HistoryFloor | undefined): void {
+    this.startHistoryAt(floor);
     const started = performance.now();
     const frame = resyncFrame(reason);
     let sockets = 0;

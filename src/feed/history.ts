@@ -15,6 +15,9 @@ export type HistoryFloor = { position: Position; time: bigint };
 
 export type HistoryLimits = { size: number; ttlMs: number };
 
+/** What a reader of the history may see; only the fan-out changes it. */
+export type HistoryView = Pick<FeedHistory, "floor" | "size" | "newestPosition" | "isTooOld">;
+
 /**
  * Recent feed events, bounded by count and age, so reconnecting clients get exactly what
  * they missed. Entries are in commit order; positions map to sequence numbers so a

@@ -1,10 +1,7 @@
-import { MongoServerError } from "mongodb";
 import * as v from "valibot";
 import type { Logger } from "../observability/logger.ts";
 import { isMongoUnavailable } from "../mongo/availability.ts";
-import { WriteOutcomeUnknown } from "../mongo/write-outcome.ts";
-
-const DUPLICATE_KEY = 11000;
+import { isDuplicateKey, WriteOutcomeUnknown } from "../mongo/write-outcome.ts";
 
 /** One `{ path, message }` entry of a validation problem. */
 export type ProblemIssue = { path: string; message: string };
@@ -64,7 +61,7 @@ export function toProblem(error: unknown, log: Logger): HttpProblem {
     return new HttpProblem(503, "MongoDB is unavailable right now; retry shortly", { headers: { "Retry-After": "2" } });
   }
   // A unique index an operator added on posts: the request is fine, the data says no.
-  if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
+  if (isDuplicateKey(error)) {
     return new HttpProblem(409, "The post conflicts with a stored document (a unique index on the posts collection)");
   }
   log.error("unexpected error while serving a request", { error, stack: error instanceof Error ? error.stack : undefined });

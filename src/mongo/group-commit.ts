@@ -1,6 +1,6 @@
 import { MongoBulkWriteError, MongoServerError } from "mongodb";
 import type { StoredPost } from "./stored-post.ts";
-import { WriteOutcomeUnknown } from "./write-outcome.ts";
+import { perDocumentErrors, WriteOutcomeUnknown } from "./write-outcome.ts";
 
 type Pending = { post: StoredPost; signal: AbortSignal; resolve: () => void; reject: (error: unknown) => void };
 
@@ -62,9 +62,8 @@ export class GroupCommit {
 
 /** Each document's own error of an unordered insertMany, as the MongoServerError an insertOne would have thrown. */
 function perDocument(error: MongoBulkWriteError): Map<number, unknown> | undefined {
-  const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  // A write concern error (or no write errors at all) concerns the whole batch.
-  if (error.errorResponse.writeConcernError || errors.length === 0) return undefined;
+  const errors = perDocumentErrors(error);
+  if (!errors) return undefined;
   return new Map(
     errors.map((writeError) => [
       writeError.index,

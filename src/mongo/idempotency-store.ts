@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import { type Abortable, type Collection, type InsertOneOptions, MongoServerError } from "mongodb";
+import type { Abortable, Collection, InsertOneOptions } from "mongodb";
 import type { PostView } from "../protocol/post-view.ts";
 import type { PostsStore } from "./posts-store.ts";
 import { toPostView, type StoredPost } from "./stored-post.ts";
+import { isDuplicateKey } from "./write-outcome.ts";
 
 /** How long a key is remembered: a retry within this applies nothing twice. */
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
-const DUPLICATE_KEY = 11000;
 
 /**
  * One Idempotency-Key of one identity. The post (with its id) is chosen before anything is
@@ -86,8 +86,4 @@ export class IdempotencyStore {
     await this.keys.updateOne({ _id: record._id }, { $set: { stored: true } }).catch(() => {});
     return { kind: "created", view: toPostView(record.post) };
   }
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }

@@ -16,7 +16,7 @@ import type { PostView } from "../protocol/post-view.ts";
 import { timestampToBigInt } from "./cluster-time.ts";
 import { postShapeQuery, postViewOf, type StoredPost, toPostView } from "./stored-post.ts";
 import { GroupCommit } from "./group-commit.ts";
-import { type WriteAction, WriteOutcomeUnknown } from "./write-outcome.ts";
+import { perDocumentErrors, type WriteAction, WriteOutcomeUnknown } from "./write-outcome.ts";
 
 /** A page of the newest posts and the cluster time of the snapshot it was read at. */
 export type PostsPage = { posts: PostView[]; time: bigint /** as many documents as asked for: there may be more */; full: boolean };
@@ -167,8 +167,7 @@ export class PostsStore {
  */
 function unwrapBulkError(error: unknown): unknown {
   if (!(error instanceof MongoBulkWriteError)) return error;
-  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  if (writeErrors.length > 0 && !error.errorResponse.writeConcernError) return error;
+  if (perDocumentErrors(error)) return error;
   if (error.errorResponse instanceof Error) return error.errorResponse;
   return new WriteOutcomeUnknown("", "stored", error);
 }
