@@ -82,7 +82,15 @@ export async function startFeedServer({ config, client, log, observations, signa
   });
   const fanout = new Fanout({ history, filters, publisher: sockets, observations });
   const prepare = () => preparePostsCollection(db, collection.collectionName);
-  const feed = new ChangeFeed({ collection, history, checkpoints, fanout, prepare, observations });
+  const feed = new ChangeFeed({
+    collection,
+    history,
+    checkpoints,
+    fanout,
+    prepare,
+    observations,
+    readPreference: config.feedReadPreference,
+  });
 
   const stopFeed = new AbortController();
   const feedStopped = feed.run(stopFeed.signal);
@@ -95,7 +103,7 @@ export async function startFeedServer({ config, client, log, observations, signa
     throw error;
   }
 
-  const reachability = new MongoReachability(client, () => readiness.check());
+  const reachability = new MongoReachability(client, observations, () => readiness.check());
   const readiness = new Readiness({ feed, reachability, observations, stalledAfterMs: STALLED_AFTER_MS });
   const routes: Route[] = [
     feedUpgradeRoute({ feed, caps, observations }),

@@ -25,6 +25,7 @@ describe("loadConfig", () => {
         mongodbUri: "mongodb://localhost:27017/social_network",
         connectTimeoutMs: 10_000,
         requestTimeoutMs: 10_000,
+        feedReadPreference: "primary",
         groupCommit: true,
         historySize: 10_000,
         historyTtlSeconds: 300,
@@ -74,6 +75,23 @@ describe("loadConfig", () => {
     const help = (loadConfig({}, ["--help"], host) as { text: string }).text;
     expect(help).toContain("(default 18976 here: the open-file limit minus a reserve for MongoDB, HTTP and files)");
     expect(help).toContain(`(default ${2 * 1024 ** 3} here: a quarter of the memory the process may use)`);
+  });
+
+  test("FEED_READ_PREFERENCE takes MongoDB's read preference modes, and nothing else", () => {
+    const readPreferenceOf = (value: string) => {
+      const request = loadConfig({ FEED_READ_PREFERENCE: value }, [], host);
+      return request.kind === "run" ? request.config.feedReadPreference : undefined;
+    };
+    expect(["primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"].map(readPreferenceOf)).toEqual([
+      "primary",
+      "primaryPreferred",
+      "secondary",
+      "secondaryPreferred",
+      "nearest",
+    ]);
+    expect(problemsOf({ FEED_READ_PREFERENCE: "SECONDARY" })).toEqual([
+      'FEED_READ_PREFERENCE (--feed-read-preference) must be one of primary, primaryPreferred, secondary, secondaryPreferred, nearest, got "SECONDARY"',
+    ]);
   });
 
   test("reads the environment, and flags win over it", () => {

@@ -21,6 +21,9 @@ const mongodbUri = v.pipe(
   v.regex(/^mongodb(\+srv)?:\/\/[^/?]+/, "must be a mongodb:// or mongodb+srv:// connection string with a host"),
 );
 
+/** MongoDB's read preference modes, for FEED_READ_PREFERENCE. */
+export const FEED_READ_PREFERENCES = ["primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"] as const;
+
 /** When the open-file limit cannot be read (not Linux), the usual soft default is assumed. */
 const ASSUMED_OPEN_FILES = 1024;
 
@@ -110,6 +113,13 @@ const settings = {
     fallback: "10000",
     schema: wholeNumber(100, 600_000),
     help: "one deadline per request for everything it waits on (MongoDB, retries included, and the change stream)",
+  },
+  feedReadPreference: {
+    env: "FEED_READ_PREFERENCE",
+    flag: "feed-read-preference",
+    fallback: "primary",
+    schema: v.picklist(FEED_READ_PREFERENCES, `must be one of ${FEED_READ_PREFERENCES.join(", ")}`),
+    help: "where the change stream (and its replay after a restart) reads: secondary modes keep a fleet's streams off the primary; writes and GET /posts stay on the primary",
   },
   groupCommit: {
     env: "POST_GROUP_COMMIT",

@@ -1,4 +1,4 @@
-import { MongoServerError, type ChangeStream, type Collection, type ResumeToken } from "mongodb";
+import { MongoServerError, type ChangeStream, type Collection, type ReadPreferenceMode, type ResumeToken } from "mongodb";
 import type { ImageMode } from "../mongo/posts-collection.ts";
 import type { StoredPost } from "../mongo/stored-post.ts";
 import type { Observations } from "../observability/observations.ts";
@@ -22,6 +22,8 @@ export type ChangeFeedOptions = {
    */
   prepare: () => Promise<ImageMode>;
   observations: Observations;
+  /** Where the stream reads (FEED_READ_PREFERENCE): a secondary mode keeps it off the primary. */
+  readPreference?: ReadPreferenceMode;
   backoff?: BackoffPolicy;
   /** How long an idle getMore waits on the server; also how stale an idle stream's clock may get. */
   maxAwaitTimeMS?: number;
@@ -154,6 +156,7 @@ export class ChangeFeed {
           ...options,
           ...(startAfter ? { startAfter } : {}), // an undefined key would reach the server as null
           maxAwaitTimeMS: this.options.maxAwaitTimeMS ?? 250,
+          readPreference: this.options.readPreference ?? "primary",
         });
         // The first tryNext sends the aggregate: after it the server has fixed where the stream starts.
         const stopEarly = history.floor ? undefined : this.#establishOnEmptyFirstBatch(stream);

@@ -1,6 +1,6 @@
 import type { MongoReachability } from "../mongo/reachability.ts";
 import type { Observations } from "../observability/observations.ts";
-import type { ReadinessVerdict } from "./readiness-verdict.ts";
+import type { ReadinessReason, ReadinessVerdict } from "./readiness-verdict.ts";
 
 export type { ReadinessReason, ReadinessVerdict } from "./readiness-verdict.ts";
 
@@ -21,11 +21,12 @@ export type ReadinessOptions = {
 };
 
 /**
- * Whether this instance can serve: MongoDB has a writable server, and the change stream is up
- * and making progress. Each `check` reports a change of verdict as an observation.
+ * Whether this instance can serve: MongoDB answers, and the change stream is up and making
+ * progress. Without a primary it still serves (the feed streams; writes wait for the election)
+ * unless its stream is the one waiting. Each `check` reports a change of verdict as an observation.
  */
 export class Readiness {
-  #last: ReadinessVerdict = { ready: true };
+  #last: ReadinessVerdict = { ready: true, primary: true };
 
   constructor(private readonly options: ReadinessOptions) {}
 
@@ -33,7 +34,7 @@ export class Readiness {
     const verdict = this.#judge();
     const last = this.#last;
     this.#last = verdict;
-    if (verdict.ready !== last.ready || (!verdict.ready && !last.ready && verdict.reason !== last.reason)) {
+    if (changed(last, verdict)) {
       this.options.observations.emit({ type: "readiness-changed", ...verdict });
     }
     return verdict;
@@ -42,17 +43,27 @@ export class Readiness {
   #judge(): ReadinessVerdict {
     const { feed, reachability, stalledAfterMs } = this.options;
     if (!reachability.reachable) {
-      return { ready: false, reason: "mongodb-unreachable", detail: reachability.problem ?? "no writable MongoDB server is known" };
+      return { ready: false, reason: "mongodb-unreachable", detail: reachability.problem ?? "no MongoDB server answers" };
     }
-    if (!feed.isUp) return { ready: false, reason: "change-stream-down", detail: describe(feed.lastError) };
+    // Without a primary a stream that reads from one waits for the election: that, not the stream, is the cause.
+    const cause = (streamProblem: ReadinessReason, detail: string): ReadinessVerdict =>
+      reachability.hasPrimary
+        ? { ready: false, reason: streamProblem, detail }
+        : { ready: false, reason: "no-primary", detail: `no primary (${reachability.problem ?? "an election is under way"}); ${detail}` };
+    if (!feed.isUp) return cause("change-stream-down", describe(feed.lastError));
     const silentMs = performance.now() - feed.progressedAt;
-    if (silentMs > stalledAfterMs) {
-      return { ready: false, reason: "change-stream-stalled", detail: `no answer from MongoDB for ${Math.round(silentMs)} ms` };
-    }
-    return { ready: true };
+    if (silentMs > stalledAfterMs) return cause("change-stream-stalled", `no answer from MongoDB for ${Math.round(silentMs)} ms`);
+    return { ready: true, primary: reachability.hasPrimary };
   }
 }
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : "not established";
+}
+
+/** A change worth reporting: ready or not, the reason why not, or whether writes can go through. */
+function changed(last: ReadinessVerdict, next: ReadinessVerdict): boolean {
+  if (last.ready !== next.ready) return true;
+  if (!last.ready && !next.ready) return last.reason !== next.reason;
+  return last.ready && next.ready && last.primary !== next.primary;
 }

@@ -1,11 +1,14 @@
-import { MongoBulkWriteError, MongoServerError } from "mongodb";
 import type { StoredPost } from "./stored-post.ts";
-import { perDocumentErrors, WriteOutcomeUnknown } from "./write-outcome.ts";
+import { WriteOutcomeUnknown } from "./write-outcome.ts";
 
 type Pending = { post: StoredPost; signal: AbortSignal; resolve: () => void; reject: (error: unknown) => void };
 
-/** How a batch is written: by the posts store, which knows whether a failed write was sent. */
-export type WriteBatch = (posts: StoredPost[], signal: AbortSignal) => Promise<void>;
+/**
+ * How a batch is written: by the posts store, which knows whether a failed write was sent. It
+ * resolves with the server's refusals of single documents, by index in the batch (none: all
+ * stored), and throws for the batch as a whole.
+ */
+export type WriteBatch = (posts: StoredPost[], signal: AbortSignal) => Promise<ReadonlyMap<number, unknown>>;
 
 /**
  * Group commit: the inserts that arrive in the same turn of the event loop go to MongoDB as one
@@ -38,36 +41,22 @@ export class GroupCommit {
     this.onBatch(batch.length);
     try {
       // The batch gives up when the first of its requests does: their deadlines are a turn apart at most.
-      await this.write(
+      const refused = await this.write(
         batch.map((item) => item.post),
         AbortSignal.any(batch.map((item) => item.signal)),
       );
-      for (const item of batch) item.resolve();
-    } catch (error) {
-      // Unordered: the server answered for each document; those without a write error are stored.
-      const failed = error instanceof MongoBulkWriteError ? perDocument(error) : undefined;
       batch.forEach((item, index) => {
-        if (failed) {
-          const own = failed.get(index);
-          return own ? item.reject(own) : item.resolve();
-        }
-        // One outcome for all: unknown (each with its own id, to look it up) or certainly not written.
+        const own = refused.get(index);
+        if (own) item.reject(own);
+        else item.resolve();
+      });
+    } catch (error) {
+      // One outcome for all: unknown (each with its own id, to look it up) or certainly not written.
+      for (const item of batch) {
         item.reject(
           error instanceof WriteOutcomeUnknown ? new WriteOutcomeUnknown(item.post._id.toHexString(), "stored", error.cause) : error,
         );
-      });
+      }
     }
   }
-}
-
-/** Each document's own error of an unordered insertMany, as the MongoServerError an insertOne would have thrown. */
-function perDocument(error: MongoBulkWriteError): Map<number, unknown> | undefined {
-  const errors = perDocumentErrors(error);
-  if (!errors) return undefined;
-  return new Map(
-    errors.map((writeError) => [
-      writeError.index,
-      new MongoServerError({ message: writeError.errmsg ?? "write error", code: writeError.code, errmsg: writeError.errmsg }),
-    ]),
-  );
 }

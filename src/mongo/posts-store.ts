@@ -16,6 +16,7 @@ import type { PostView } from "../protocol/post-view.ts";
 import { timestampToBigInt } from "./cluster-time.ts";
 import { postShapeQuery, postViewOf, type StoredPost, toPostView } from "./stored-post.ts";
 import { GroupCommit } from "./group-commit.ts";
+import { throughElections } from "./through-elections.ts";
 import { perDocumentErrors, type WriteAction, WriteOutcomeUnknown } from "./write-outcome.ts";
 
 /** A page of the newest posts and the cluster time of the snapshot it was read at. */
@@ -52,22 +53,37 @@ export class PostsStore {
     };
   }
 
-  /** Inserts a post built by `newPost`; a duplicate `_id` (E11000) means it is already stored. */
+  /**
+   * Inserts a post built by `newPost`, through elections until the deadline (see
+   * throughElections); a duplicate `_id` (E11000) means it is already stored.
+   */
   async insertStored(post: StoredPost, signal: AbortSignal): Promise<PostView> {
     if (this.#groupCommit) await this.#groupCommit.insert(post, signal);
-    else await this.#write(post._id.toHexString(), "stored", signal, (options) => this.collection.insertOne({ ...post }, options));
+    else {
+      const id = post._id.toHexString();
+      await throughElections(() => this.#write(id, "stored", signal, (options) => this.collection.insertOne({ ...post }, options)), signal);
+    }
     return toPostView(post);
   }
 
-  /** One unordered batch: each document stands or falls on its own. */
-  async #insertMany(posts: StoredPost[], signal: AbortSignal): Promise<void> {
-    const batch = posts.map((post) => ({ ...post }));
-    // The id of an unknown outcome is each post's own; GroupCommit hands it out.
-    await this.#write("", "stored", signal, (options) =>
-      this.collection.insertMany(batch, { ...options, ordered: false }).catch((error: unknown) => {
-        throw unwrapBulkError(error);
-      }),
-    );
+  /** One unordered batch, through elections: each document stands or falls on its own; resolves with the refusals by index. */
+  #insertMany(posts: StoredPost[], signal: AbortSignal): Promise<ReadonlyMap<number, unknown>> {
+    return throughElections(async () => {
+      const batch = posts.map((post) => ({ ...post }));
+      try {
+        // The id of an unknown outcome is each post's own; GroupCommit hands it out.
+        await this.#write("", "stored", signal, (options) =>
+          this.collection.insertMany(batch, { ...options, ordered: false }).catch((error: unknown) => {
+            throw unwrapBulkError(error);
+          }),
+        );
+        return new Map();
+      } catch (error) {
+        const refused = error instanceof MongoBulkWriteError ? refusalsByIndex(error) : undefined;
+        if (!refused) throw error;
+        return refused;
+      }
+    }, signal);
   }
 
   /**
@@ -157,6 +173,18 @@ export class PostsStore {
     if (this.client.options.retryWrites) return session.serverSession.txnNumber !== numbered;
     return !(error instanceof MongoServerSelectionError); // one attempt only: selecting failed before sending
   }
+}
+
+/** Each document's own refusal in an unordered insertMany, as the MongoServerError an insertOne would have thrown. */
+function refusalsByIndex(error: MongoBulkWriteError): Map<number, MongoServerError> | undefined {
+  const errors = perDocumentErrors(error);
+  if (!errors) return undefined;
+  return new Map(
+    errors.map((writeError) => {
+      const message = writeError.errmsg ?? "write error";
+      return [writeError.index, new MongoServerError({ message, code: writeError.code, errmsg: message })];
+    }),
+  );
 }
 
 /**

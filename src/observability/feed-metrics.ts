@@ -38,6 +38,12 @@ export class FeedMetrics {
     "POSTs inserted together by one insertMany",
     [1, 2, 4, 8, 16, 32, 64, 128, 256],
   );
+  readonly #primary = this.#gauge("mongodb_primary", "1 while MongoDB has a primary (writes can go through), 0 during an election");
+  readonly #elections = this.#counter("mongodb_elections_total", "New primaries seen after the first (elections, step-downs, failovers)");
+  readonly #withoutPrimary = this.#counter(
+    "mongodb_without_primary_seconds_total",
+    "Time MongoDB had no primary, added when a new one is seen",
+  );
   readonly #requests = this.#counter("http_requests_total", "HTTP requests by route template, method and status", [
     "route",
     "method",
@@ -49,6 +55,7 @@ export class FeedMetrics {
 
   constructor(observations: Observations, historySize: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: "mongo_feed_" });
+    this.#primary.set(1); // the server starts only once it has reached a primary
     this.#gauge("history_events", "Events kept for since replays", () => historySize());
     observations.subscribe((observation) => this.#record(observation));
   }
@@ -88,6 +95,12 @@ export class FeedMetrics {
         return void this.#groupCommits.observe(observation.size);
       case "socket-closed-by-server":
         return void this.#closes.inc({ code: String(observation.code) });
+      case "primary-lost":
+        return void this.#primary.set(0);
+      case "primary-elected":
+        this.#primary.set(1);
+        this.#elections.inc();
+        return void this.#withoutPrimary.inc(observation.withoutPrimaryMs / 1000);
       case "response": {
         const method = METHODS.has(observation.method) ? observation.method : "other";
         const status = String(observation.status);

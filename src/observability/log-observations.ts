@@ -75,8 +75,13 @@ function lineFor(observation: Observation): Line {
       return ["warn", "WebSocket send buffers passed WS_SEND_BUFFER_TOTAL; closed the clients holding the most"];
     case "connection-refused":
       return ["debug", "refused a WebSocket connection: a connection cap is reached"];
+    case "primary-lost":
+      return ["warn", "MongoDB has no primary (an election, or the primary is gone): writes wait for one up to their deadline"];
+    case "primary-elected":
+      return ["info", "MongoDB has a new primary"];
     case "readiness-changed":
-      return observation.ready ? ["info", "ready again"] : ["warn", "not ready"];
+      if (!observation.ready) return ["warn", "not ready"];
+      return observation.primary ? ["info", "ready"] : ["warn", "ready without a primary: the feed streams, writes wait for an election"];
   }
 }
 

@@ -51,7 +51,11 @@ export type Observation =
   | { type: "slow-client-closed"; bufferedBytes: number; limit: number; dropped: boolean }
   | { type: "send-budget-exceeded"; bufferedBytes: number; closingBytes: number; budget: number; closed: number; dropped: number }
   | { type: "connection-refused"; cap: "total" | "per-address"; limit: number; address: string }
-  | { type: "readiness-changed"; ready: true }
+  /** No member takes writes any more (an election is under way, or the primary is gone). */
+  | { type: "primary-lost"; previous: string | undefined }
+  /** A primary again, or a new one while one was known (a step-down seen only afterwards): an election. */
+  | { type: "primary-elected"; primary: string; withoutPrimaryMs: number }
+  | { type: "readiness-changed"; ready: true; primary: boolean }
   | { type: "readiness-changed"; ready: false; reason: ReadinessReason; detail: string }
   | { type: "socket-closed-by-server"; code: number }
   /** POSTs inserted together (one insertMany). */
