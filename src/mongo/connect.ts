@@ -45,7 +45,7 @@ export function explainStartupFailure(error: unknown, config: Config, launch: La
       `could not reach MongoDB at ${where} within ${config.connectTimeoutMs} ms (${error.message}).\n` +
         "Is MongoDB running and reachable from here? Point MONGODB_URI (or --mongodb-uri) at your replica set" +
         (launch === "source"
-          ? ",\nstart one with `docker compose up -d` (see compose.yaml), or try the server on the in-memory emulator with `bun run dev`."
+          ? ",\nstart one with `docker compose up -d mongo` (see compose.yaml), or try the server on the in-memory emulator with `bun run dev`."
           : "\n(the project's compose.yaml starts a single-node one next to this server: `docker compose up -d`)."),
     );
   }
