@@ -37,6 +37,7 @@ if (request.kind === "health-check") {
 }
 
 const { config } = request;
+const launch = Bun.isStandaloneExecutable ? "compiled" : "source";
 const log = createLogger(config.logLevel);
 const observations = new Observations();
 logObservations(observations, log);
@@ -60,7 +61,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 let client;
 try {
-  client = await connectToMongo(config);
+  client = await connectToMongo(config, launch);
 } catch (error) {
   console.error(`mongo-feed: ${(error as Error).message}`);
   process.exit(1);
@@ -71,7 +72,7 @@ try {
   listening = true;
   await server.closed;
 } catch (error) {
-  console.error(`mongo-feed: ${explainStartupFailure(error, config).message}`);
+  console.error(`mongo-feed: ${explainStartupFailure(error, config, launch).message}`);
   await client.close().catch(() => {});
   process.exit(1);
 }

@@ -70,3 +70,17 @@ test("the compiled executable prints its help", async () => {
   expect(await server.exited).toBe(0);
   expect(server.logs.map((line) => line.msg).join("\n")).toContain("--mongodb-uri");
 });
+
+test("the compiled executable's startup failure gives advice that works where it runs (no bun run dev)", async () => {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const { port } = probe;
+  probe.stop(true);
+  await using server = ServerProcess.spawn(
+    { MONGODB_URI: `mongodb://127.0.0.1:${port}/social_network`, MONGODB_CONNECT_TIMEOUT_MS: "500" },
+    [binary],
+  );
+  expect(await server.exited).toBe(1);
+  expect(server.stderr).toContain(`could not reach MongoDB at mongodb://127.0.0.1:${port}/social_network within 500 ms`);
+  expect(server.stderr).toContain("MONGODB_URI");
+  expect(server.stderr).not.toContain("bun run dev");
+});

@@ -77,7 +77,7 @@ test("the default cap sits below the descriptor limit: a flood of sockets is ref
   expect(limits).toMatchObject({ openFileLimit: 512, reservedDescriptors: 256, wsMaxConnections: 256 });
 
   // More sockets than the process has descriptors, in waves (a flood of idle plain TCP connections
-  // is a known limitation: see the README).
+  // is a known limitation: see docs/operations.md).
   const held: FeedClient[] = [];
   let refused = 0;
   for (let wave = 0; wave < 12; wave++) {

@@ -76,7 +76,7 @@ const optionalWholeNumber = (max: number) =>
 
 /**
  * Every setting: its environment variable, CLI flag, default and schema.
- * The README's configuration table mirrors this list.
+ * docs/configuration.md documents this list (test/docs.test.ts keeps its table equal to --help).
  */
 const settings = {
   port: {

@@ -10,8 +10,14 @@ export function redactUri(uri: string): string {
   return uri.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:****@");
 }
 
+/**
+ * How this process was started, so advice fits where it runs: `bun run dev` exists in a
+ * checkout of the source, not in the compiled executable (the Docker image).
+ */
+export type Launch = "source" | "compiled";
+
 /** Connects within the configured time and checks the deployment can run change streams. */
-export async function connectToMongo(config: Config): Promise<MongoClient> {
+export async function connectToMongo(config: Config, launch: Launch): Promise<MongoClient> {
   const named = /[?&]appname=/i.test(config.mongodbUri);
   const client = new MongoClient(config.mongodbUri, {
     ...(named ? {} : { appName: "mongo-feed" }),
@@ -25,20 +31,22 @@ export async function connectToMongo(config: Config): Promise<MongoClient> {
     return client;
   } catch (error) {
     await client.close().catch(() => {});
-    throw explainStartupFailure(error, config);
+    throw explainStartupFailure(error, config, launch);
   }
 }
 
 /** Turns what the driver threw during startup into advice a person can act on. */
-export function explainStartupFailure(error: unknown, config: Config): Error {
+export function explainStartupFailure(error: unknown, config: Config, launch: Launch): Error {
   if (error instanceof StartupError) return error;
   const where = redactUri(config.mongodbUri);
   if (error instanceof MongoServerError && error.code === CHANGE_STREAMS_NEED_REPLICA_SET) return standalone(config);
   if (error instanceof MongoServerSelectionError) {
     return new StartupError(
       `could not reach MongoDB at ${where} within ${config.connectTimeoutMs} ms (${error.message}).\n` +
-        "Is MongoDB running and reachable from here? Point MONGODB_URI (or --mongodb-uri) at your replica set,\n" +
-        "start one with `docker compose up -d` (see compose.yaml), or try the server on the in-memory emulator with `bun run dev`.",
+        "Is MongoDB running and reachable from here? Point MONGODB_URI (or --mongodb-uri) at your replica set" +
+        (launch === "source"
+          ? ",\nstart one with `docker compose up -d mongo` (see compose.yaml), or try the server on the in-memory emulator with `bun run dev`."
+          : "\n(the project's compose.yaml starts a single-node one next to this server: `docker compose up -d`)."),
     );
   }
   return new StartupError(`could not start the change stream on ${where}: ${error instanceof Error ? error.message : String(error)}`);

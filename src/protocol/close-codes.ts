@@ -1,6 +1,6 @@
 /**
  * Every close code the server sends, what it means and whether the client should
- * reconnect (with `since`). The README's close-code table mirrors this one.
+ * reconnect (with `since`). docs/websocket-protocol.md documents this table (test/docs.test.ts keeps them equal).
  */
 export const CloseCodes = {
   goingAway: {

@@ -25,7 +25,7 @@ export type TestFeed = AsyncDisposable & {
 export async function startTestFeed(mongodbUri: string, env: Record<string, string> = {}): Promise<TestFeed> {
   const request = loadConfig({ PORT: "0", HOST: "127.0.0.1", MONGODB_URI: mongodbUri, LOG_LEVEL: "info", ...env }, [], readHostLimits());
   if (request.kind !== "run") throw new Error("unexpected config request");
-  const client = await connectToMongo(request.config);
+  const client = await connectToMongo(request.config, "source");
   const shutdown = new AbortController();
   const logs: LogEntry[] = [];
   const log = createLogger(request.config.logLevel, (line) => {

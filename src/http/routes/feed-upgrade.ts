@@ -96,7 +96,7 @@ export function feedUpgradeRoute({ feed, caps, observations }: FeedUpgradeOption
   return defineRoute({
     method: "GET",
     path: "/",
-    summary: "The WebSocket feed (an Upgrade: websocket handshake; frames are described in the README), or the live page",
+    summary: "The WebSocket feed (an Upgrade: websocket handshake; frames are described in docs/websocket-protocol.md), or the live page",
     access: "read",
     websocket: true,
     query: FeedQuerySchema,
