@@ -45,8 +45,8 @@ export function explainStartupFailure(error: unknown, config: Config, launch: La
       `could not reach MongoDB at ${where} within ${config.connectTimeoutMs} ms (${error.message}).\n` +
         "Is MongoDB running and reachable from here? Point MONGODB_URI (or --mongodb-uri) at your replica set" +
         (launch === "source"
-          ? ",\nstart one with `docker compose up -d mongo` (see compose.yaml), or try the server on the in-memory emulator with `bun run dev`."
-          : "\n(the project's compose.yaml starts a single-node one next to this server: `docker compose up -d`)."),
+          ? ",\nstart one with `docker compose up -d mongo1 mongo2 mongo3` (see compose.yaml), or try the server on the in-memory emulator with `bun run dev`."
+          : "\n(the project's compose.yaml starts a three-member one next to this server: `docker compose up -d`)."),
     );
   }
   return new StartupError(`could not start the change stream on ${where}: ${error instanceof Error ? error.message : String(error)}`);
@@ -56,6 +56,6 @@ function standalone(config: Config): StartupError {
   return new StartupError(
     `MongoDB at ${redactUri(config.mongodbUri)} is a standalone server, but change streams need a replica set (or a sharded cluster).\n` +
       "Fix: restart mongod with --replSet rs0, run rs.initiate() once, and add ?replicaSet=rs0 to MONGODB_URI\n" +
-      "(compose.yaml in this repository starts a single-node replica set that initiates itself).",
+      "(compose.yaml in this repository starts a three-member replica set that initiates itself).",
   );
 }
