@@ -41,8 +41,8 @@ export type FeedFixture = {
 };
 
 export type FeedOptions = {
-  /** Prefix of the feed's database name (made unique). */
-  database: string;
+  /** Prefix of the feed's database name (made unique), or another feed whose database and target to share (a second instance). */
+  database: string | FeedFixture;
   /** Settings as environment variables; a function when they are known only once earlier hooks ran. */
   env?: Record<string, string> | (() => Record<string, string>);
   /** The target to share with the scope's other feeds; by default the feed gets a target of its own. */
@@ -51,6 +51,8 @@ export type FeedOptions = {
 
 /** Where each fixture disposes what it started: newest first, each thing once. */
 const teardowns = new WeakMap<object, AsyncDisposableStack>();
+/** The target each feed runs on, for a second feed sharing its database. */
+const targets = new WeakMap<FeedFixture, MongoFixture>();
 
 /** A value a beforeAll sets, with an error naming the fixture when read too early. */
 function startedIn<T>(fixture: string): { set(value: T): void; get(): T; peek(): T | undefined } {
@@ -113,8 +115,9 @@ export function useMongo(): MongoFixture {
  * own): started before the scope's tests, closed after them with every client opened through it.
  */
 export function useFeed(options: FeedOptions): FeedFixture {
-  const mongo = options.mongo ?? useMongo();
-  const database = uniqueDatabase(options.database);
+  const shared = typeof options.database === "string" ? undefined : options.database;
+  const mongo = (shared && targets.get(shared)) ?? options.mongo ?? useMongo();
+  const database = typeof options.database === "string" ? uniqueDatabase(options.database) : options.database.database;
   const feed = startedIn<TestFeed>("useFeed");
   const teardown = startedIn<AsyncDisposableStack>("useFeed");
   const uri = () => mongo.uri(database);
@@ -148,6 +151,7 @@ export function useFeed(options: FeedOptions): FeedFixture {
       return client;
     },
   };
+  targets.set(fixture, mongo);
   beforeAll(async () => {
     const env = typeof options.env === "function" ? options.env() : options.env;
     const stack = new AsyncDisposableStack();
