@@ -2,12 +2,13 @@
 import { expect, test } from "bun:test";
 import { failPoint, type FailPointCommand } from "./support/fail-point.ts";
 import { FeedClient } from "./support/feed-client.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { PostWriter, postIds } from "./support/post-writer.ts";
 import { seededRandom } from "./support/seeded-random.ts";
 import { connectDriver, startTestFeed } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 type Fault = { name: string; failPoint: NonNullable<FailPointCommand["configureFailPoint"]>; data: Record<string, unknown>; times: number };
 

@@ -3,7 +3,8 @@ import { expect, test } from "bun:test";
 import { type Feed, type FeedItem, openFeed } from "../src/client/index.ts";
 import { listAll } from "./support/feed-view.ts";
 import { startEmulator } from "mongo-emulator";
-import { uniqueDatabase, useMongoTarget, withDatabase } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase, withDatabase } from "./support/mongo-target.ts";
 import { PostWriter } from "./support/post-writer.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { holdStreamDown } from "./support/stream-down.ts";
@@ -12,7 +13,7 @@ import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
 import { claims, nowSeconds, randomSecret, signHs256 } from "./support/tokens.ts";
 import { Changes, waitUntil } from "./support/wait-until.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 const quickBackoff = { baseMs: 20, capMs: 500 };
 
 /** Records everything a client surfaces, and awaits conditions on its view (never a sleep). */

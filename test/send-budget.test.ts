@@ -1,12 +1,13 @@
 // Defends: clients that never read cannot inflate the server's memory: all send buffers together stay within WS_SEND_BUFFER_TOTAL, the heaviest are closed first, and readers that keep up lose nothing.
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { postIds } from "./support/post-writer.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { connectDriver } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 const STALLED = 2_000;
 const POSTS = 250;

@@ -1,12 +1,13 @@
 // Defends: a client that stops reading is closed with 1013 after what was queued, and never slows the others or grows memory without bound.
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { postIds } from "./support/post-writer.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { connectDriver } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 /** The stated bound: the server's resident memory while a client is stuck and 20 others keep up. */
 const SERVER_MEMORY_BOUND = 256 * 1024 * 1024;
