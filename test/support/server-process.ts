@@ -66,13 +66,6 @@ export class ServerProcess implements AsyncDisposable {
     return { http: String(line.http).replace(/\/$/, ""), ws: String(line.websocket) };
   }
 
-  /** Resident memory of the process in bytes (Linux). */
-  async residentBytes(): Promise<number> {
-    const status = await Bun.file(`/proc/${this.process.pid}/status`).text();
-    const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return kib * 1024;
-  }
-
   kill(signal: NodeJS.Signals): void {
     this.process.kill(signal);
   }
