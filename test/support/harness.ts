@@ -147,7 +147,10 @@ export function useFeed(options: FeedOptions): FeedFixture {
     },
     async connect(query = "", connectOptions) {
       const client = await FeedClient.connect(`${feed.get().ws}${query ? `?${query}` : ""}`, connectOptions);
-      teardown.get().defer(() => client.close());
+      teardown.get().defer(async () => {
+        client.close();
+        await client.closed; // the close handshake, before the server goes
+      });
       return client;
     },
   };
