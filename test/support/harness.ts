@@ -49,8 +49,8 @@ export type FeedOptions = {
   mongo?: MongoFixture;
 };
 
-/** Where each fixture disposes what it started: newest first, each thing once. */
-const teardowns = new WeakMap<object, AsyncDisposableStack>();
+/** Where a target disposes what it started and what runs on it: newest first, each thing once. */
+const targetTeardowns = new WeakMap<MongoFixture, AsyncDisposableStack>();
 /** The target each feed runs on, for a second feed sharing its database. */
 const targets = new WeakMap<FeedFixture, MongoFixture>();
 
@@ -102,10 +102,10 @@ export function useMongo(): MongoFixture {
     stack.use(started);
     target.set(started);
     teardown.set(stack);
-    teardowns.set(fixture, stack);
+    targetTeardowns.set(fixture, stack);
   });
   afterAll(async () => {
-    await teardowns.get(fixture)?.disposeAsync();
+    await teardown.peek()?.disposeAsync();
   });
   return fixture;
 }
@@ -160,7 +160,7 @@ export function useFeed(options: FeedOptions): FeedFixture {
     const stack = new AsyncDisposableStack();
     // Registered with the target first, so the target closes only after this feed (in a file's
     // scope both afterAll hooks run when the file ends, in the order they were declared).
-    teardowns.get(mongo)?.defer(() => stack.disposeAsync());
+    targetTeardowns.get(mongo)?.defer(() => stack.disposeAsync());
     const started = await startTestFeed(uri(), env);
     stack.use(started);
     feed.set(started);
