@@ -1,24 +1,11 @@
 // Defends: with auth on only a post's author (same sub) may edit or delete it, and authorId filters the feed and the list like author, since display names are not unique.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { type MongoTarget, startMongoTarget, uniqueDatabase } from "./support/mongo-target.ts";
-import { connectDriver, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { useFeed } from "./support/harness.ts";
 import { claims, randomSecret, signHs256 } from "./support/tokens.ts";
 
-let mongo: MongoTarget;
 const secret = randomSecret();
-let feed: TestFeed;
-let uri: string;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  uri = mongo.uri(uniqueDatabase("ownership"));
-  feed = await startTestFeed(uri, { AUTH_JWT_SECRET: secret });
-});
-afterAll(async () => {
-  await feed?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
+const feed = useFeed({ database: "ownership", env: { AUTH_JWT_SECRET: secret } });
 
 const as = async (sub: string, name = "Sam") => ({ Authorization: `Bearer ${await signHs256(secret, claims({ sub, name }))}` });
 const send = async (method: string, path: string, sub: string | undefined, body?: unknown) =>
@@ -65,7 +52,7 @@ describe("only the author changes a post", () => {
   });
 
   test("a post stored without authorId (auth off, or a script) belongs to nobody", async () => {
-    await using driver = await connectDriver(uri);
+    const driver = feed.driver;
     const { insertedId } = await driver.db().collection("posts").insertOne({ author: "script", content: "orphan", createdAt: new Date() });
     expect((await send("PATCH", `/posts/${insertedId.toHexString()}`, "user-ada", { content: "adopted" })).status).toBe(403);
     expect((await send("DELETE", `/posts/${insertedId.toHexString()}`, "user-ada")).status).toBe(403);

@@ -1,25 +1,14 @@
 // Defends: with auth on a post's author comes from the token (never the body) and its sub is stored as authorId; reads need a token unless public; with auth off, posts work as before and carry no authorId.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mayChangePost } from "../src/auth/post-ownership.ts";
 import type { Identity } from "../src/auth/identity.ts";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
-import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { useFeed, useMongo } from "./support/harness.ts";
+import { postJson } from "./support/test-feed.ts";
 import { claims, randomSecret, signHs256 } from "./support/tokens.ts";
 
-let mongo: MongoTarget;
-let driver: Awaited<ReturnType<typeof connectDriver>>;
+const mongo = useMongo();
 const secret = randomSecret();
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  driver = await connectDriver(mongo.uri("admin"));
-});
-
-afterAll(async () => {
-  await driver?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
 
 const token = (overrides = {}) => signHs256(secret, claims(overrides));
 const bearer = async (overrides = {}) => ({ Authorization: `Bearer ${await token(overrides)}` });
@@ -27,14 +16,9 @@ const postAs = async (http: string, body: unknown, headers: Record<string, strin
   fetch(`${http}/posts`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
 
 describe("auth on: the author comes from the token", () => {
-  let feed: TestFeed;
-  let database: string;
-  beforeAll(async () => {
-    database = uniqueDatabase("author");
-    feed = await startTestFeed(mongo.uri(database), { AUTH_JWT_SECRET: secret });
-  });
-  afterAll(() => feed?.close());
-  const count = () => driver.db(database).collection("posts").countDocuments();
+  const feed = useFeed({ mongo, database: "author", env: { AUTH_JWT_SECRET: secret } });
+  const database = feed.database;
+  const count = () => mongo.driver.db(database).collection("posts").countDocuments();
 
   test("name is the author, sub is the authorId, in the 201, the stored document, GET and the frame", async () => {
     const client = await FeedClient.connect(feed.ws, { protocols: ["mongo-feed.v1", `bearer.${await token({ sub: "reader" })}`] });
@@ -49,7 +33,7 @@ describe("auth on: the author comes from the token", () => {
       createdAt: expect.any(String),
     });
     expect(Object.keys(view)).toEqual(["id", "author", "authorId", "content", "createdAt"]);
-    const stored = await driver.db(database).collection("posts").findOne({ author: "Ada Lovelace" });
+    const stored = await mongo.driver.db(database).collection("posts").findOne({ author: "Ada Lovelace" });
     expect(Object.keys(stored!)).toEqual(["_id", "author", "authorId", "content", "createdAt"]);
     expect(stored!.authorId).toBe("user-ada");
     expect(await (await fetch(`${feed.http}/posts/${view.id}`, { headers: await bearer() })).json()).toEqual(view);
@@ -113,12 +97,7 @@ describe("auth on: the author comes from the token", () => {
 });
 
 describe("auth on with AUTH_PUBLIC_READ", () => {
-  let feed: TestFeed;
-  beforeAll(async () => {
-    feed = await startTestFeed(mongo.uri(uniqueDatabase("public_read")), { AUTH_JWT_SECRET: secret, AUTH_PUBLIC_READ: "true" });
-  });
-  afterAll(() => feed?.close());
-
+  const feed = useFeed({ mongo, database: "public_read", env: { AUTH_JWT_SECRET: secret, AUTH_PUBLIC_READ: "true" } });
   test("anyone reads, the list and the feed; writing still needs a token", async () => {
     const client = await FeedClient.connect(feed.ws);
     expect((await postJson(feed.http, { content: "x" })).status).toBe(401);
@@ -137,14 +116,8 @@ describe("auth on with AUTH_PUBLIC_READ", () => {
 });
 
 describe("auth off", () => {
-  let feed: TestFeed;
-  let database: string;
-  beforeAll(async () => {
-    database = uniqueDatabase("auth_off");
-    feed = await startTestFeed(mongo.uri(database));
-  });
-  afterAll(() => feed?.close());
-
+  const feed = useFeed({ mongo, database: "auth_off" });
+  const database = feed.database;
   test("the body's author is the author, tokens are ignored, and there is no authorId anywhere", async () => {
     const client = await FeedClient.connect(feed.ws, { protocols: ["mongo-feed.v1", `bearer.${await token()}`] });
     const response = await postAs(feed.http, { author: "grace", content: "open mode" }, await bearer({ sub: "someone" }));
@@ -152,7 +125,7 @@ describe("auth off", () => {
     const view = (await response.json()) as Record<string, string>;
     expect(Object.keys(view)).toEqual(["id", "author", "content", "createdAt"]);
     expect(view.author).toBe("grace");
-    const stored = await driver.db(database).collection("posts").findOne({ author: "grace" });
+    const stored = await mongo.driver.db(database).collection("posts").findOne({ author: "grace" });
     expect(Object.keys(stored!)).toEqual(["_id", "author", "content", "createdAt"]);
     await client.untilInserts(1);
     expect(Object.keys(client.inserts[0]!.post)).toEqual(["id", "author", "content", "createdAt"]);

@@ -1,9 +1,9 @@
 // Defends: only tokens signed by the configured key source, unexpired, for this issuer and audience, with a subject, get in; every forged or broken one is refused (401 / close 4401) with nothing stored or sent.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Collection } from "mongodb";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
-import { connectDriver, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { useFeed, useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
+import { startTestFeed } from "./support/test-feed.ts";
 import {
   claims,
   JwksServer,
@@ -19,43 +19,33 @@ import {
 const ISSUER = "https://id.test/";
 const AUDIENCE = "mongo-feed";
 
-let mongo: MongoTarget;
-let driver: Awaited<ReturnType<typeof connectDriver>>;
+const mongo = useMongo();
 let jwks: JwksServer;
 let published: SigningKey;
-let jwksFeed: TestFeed;
-let secretFeed: TestFeed;
-let secret: string;
-let posts: { jwks: Collection; secret: Collection };
+const secret = randomSecret();
 
 beforeAll(async () => {
-  mongo = await startMongoTarget();
   jwks = new JwksServer();
   published = await jwks.publish("RS256");
   await jwks.publish("ES256");
   await jwks.publish("EdDSA");
-  secret = randomSecret();
-  const [jwksDatabase, secretDatabase] = [uniqueDatabase("tokens_jwks"), uniqueDatabase("tokens_secret")];
-  const jwksUri = mongo.uri(jwksDatabase);
-  const secretUri = mongo.uri(secretDatabase);
-  jwksFeed = await startTestFeed(jwksUri, {
+});
+// After the target's afterAll (hooks run in the order declared), which closes the feed that reads the JWKS.
+afterAll(async () => {
+  await jwks?.[Symbol.asyncDispose]();
+});
+
+const jwksFeed = useFeed({
+  mongo,
+  database: "tokens_jwks",
+  env: () => ({
     AUTH_JWKS_URL: jwks.url,
     AUTH_ISSUER: ISSUER,
     AUTH_AUDIENCE: AUDIENCE,
     AUTH_JWKS_COOLDOWN_SECONDS: "0", // every unknown kid refetches: the rotation below needs no waiting
-  });
-  secretFeed = await startTestFeed(secretUri, { AUTH_JWT_SECRET: secret });
-  driver = await connectDriver(jwksUri);
-  posts = { jwks: driver.db(jwksDatabase).collection("posts"), secret: driver.db(secretDatabase).collection("posts") };
+  }),
 });
-
-afterAll(async () => {
-  await driver?.close();
-  await jwksFeed?.close();
-  await secretFeed?.close();
-  await jwks?.[Symbol.asyncDispose]();
-  await mongo?.[Symbol.asyncDispose]();
-});
+const secretFeed = useFeed({ mongo, database: "tokens_secret", env: { AUTH_JWT_SECRET: secret } });
 
 const valid = () => claims({ iss: ISSUER, aud: AUDIENCE });
 const post = (http: string, token: string) =>
@@ -146,7 +136,7 @@ for (const [mode, table] of [
 ] as const) {
   describe(`${mode}: forged and broken tokens`, () => {
     const feed = () => (mode === "JWKS" ? jwksFeed : secretFeed);
-    const collection = () => (mode === "JWKS" ? posts.jwks : posts.secret);
+    const collection = () => (mode === "JWKS" ? jwksFeed.posts : secretFeed.posts);
 
     for (const forged of table) {
       test(`${forged.name}: POST answers 401 with WWW-Authenticate, and nothing is stored`, async () => {
@@ -218,7 +208,7 @@ describe("JWKS key rotation and availability", () => {
     const client = await FeedClient.connect(feed.ws, { protocols: ["mongo-feed.v1", `bearer.${token}`] });
     expect(await client.closed).toEqual({ code: 1013, reason: "cannot check tokens right now; reconnect shortly" });
     await feed.observed.waitFor("jwks-unavailable");
-    expect(await driver.db(database).collection("posts").countDocuments()).toBe(0);
+    expect(await mongo.driver.db(database).collection("posts").countDocuments()).toBe(0);
     provider.failing = false;
     expect((await post(feed.http, token)).status).toBe(201);
   });

@@ -1,33 +1,21 @@
 // Defends: the feed's WebSocket takes a token from the subprotocol, Authorization or access_token, echoes only mongo-feed.v1, and closes at the token's expiry (4001) unless refreshed with the same sub (another sub: 4403).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { type FeedFixture, useFeed, useMongo } from "./support/harness.ts";
 import { rawHandshake } from "./support/raw-handshake.ts";
-import { postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { postJson } from "./support/test-feed.ts";
 import { claims, nowSeconds, randomSecret, signHs256 } from "./support/tokens.ts";
 
-let mongo: MongoTarget;
-let feed: TestFeed;
-let openFeed: TestFeed;
+const mongo = useMongo();
 const secret = randomSecret();
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  feed = await startTestFeed(mongo.uri(uniqueDatabase("ws_auth")), { AUTH_JWT_SECRET: secret });
-  openFeed = await startTestFeed(mongo.uri(uniqueDatabase("ws_open")));
-});
-
-afterAll(async () => {
-  await feed?.close();
-  await openFeed?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
+const feed = useFeed({ mongo, database: "ws_auth", env: { AUTH_JWT_SECRET: secret } });
+const openFeed = useFeed({ mongo, database: "ws_open" });
 
 const token = (overrides = {}) => signHs256(secret, claims(overrides));
 const viaSubprotocol = async (overrides = {}) => ({ protocols: ["mongo-feed.v1", `bearer.${await token(overrides)}`] });
 
 /** Posts with a token and waits until `client` has it: proof the socket is open and subscribed. */
-async function receivesAPost(target: TestFeed, client: FeedClient): Promise<void> {
+async function receivesAPost(target: FeedFixture, client: FeedClient): Promise<void> {
   const before = client.inserts.length;
   const headers = { "Content-Type": "application/json", Authorization: `Bearer ${await token()}` };
   const body = JSON.stringify(target === feed ? { content: "are you there" } : { author: "a", content: "are you there" });

@@ -4,13 +4,14 @@ import { mkdirSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { ensureChromium } from "./support/chromium.ts";
 import { listAll } from "./support/feed-view.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { PostWriter } from "./support/post-writer.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 import { connectDriver } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 const artifacts = new URL("../test-artifacts/", import.meta.url).pathname;
 let browser: Browser;
 

@@ -3,37 +3,30 @@ import { expect, test } from "bun:test";
 import { type Feed, type FeedItem, openFeed } from "../src/client/index.ts";
 import { listAll } from "./support/feed-view.ts";
 import { startEmulator } from "mongo-emulator";
-import { uniqueDatabase, useMongoTarget, withDatabase } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase, withDatabase } from "./support/mongo-target.ts";
 import { PostWriter } from "./support/post-writer.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { holdStreamDown } from "./support/stream-down.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
 import { claims, nowSeconds, randomSecret, signHs256 } from "./support/tokens.ts";
+import { Changes, waitUntil } from "./support/wait-until.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 const quickBackoff = { baseMs: 20, capMs: 500 };
 
 /** Records everything a client surfaces, and awaits conditions on its view (never a sleep). */
 function watch(feed: Feed) {
   const items: FeedItem[] = [];
   const states: string[] = [];
-  const checks = new Set<() => void>();
-  const check = () => checks.forEach((run) => run());
-  feed.on("frame", (item) => (items.push(item), check()));
-  feed.on("reset", (posts, position) => (items.push({ type: "reset", posts, position }), check()));
-  feed.on("state", (state) => (states.push(state), check()));
-  const until = (condition: () => boolean, what: string, timeoutMs = 30_000) =>
-    new Promise<void>((resolve, reject) => {
-      const done = (error?: Error) => (clearTimeout(timer), checks.delete(run), error ? reject(error) : resolve());
-      const run = () => condition() && done();
-      const timer = setTimeout(
-        () => done(new Error(`timed out waiting for ${what}; state ${feed.state}, ${items.length} items`)),
-        timeoutMs,
-      );
-      checks.add(run);
-      run();
-    });
+  const changes = new Changes();
+  feed.on("frame", (item) => (items.push(item), changes.changed()));
+  feed.on("reset", (posts, position) => (items.push({ type: "reset", posts, position }), changes.changed()));
+  feed.on("state", (state) => (states.push(state), changes.changed()));
+  const until = async (condition: () => boolean, what: string, timeoutMs = 30_000) => {
+    await waitUntil(changes, what, condition, { timeoutMs, seen: () => `state ${feed.state}, ${items.length} items` });
+  };
   const has = (id: string) => feed.posts.has(id);
   const positions = () => items.flatMap((item) => ("position" in item && item.type !== "reset" ? [item.position] : []));
   return { items, states, until, has, positions };

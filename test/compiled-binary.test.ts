@@ -4,17 +4,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { expectNoInternals, rawRequest } from "./support/raw-http.ts";
 import { postJson } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
+const mongo = useMongo();
 const outDir = mkdtempSync(join(tmpdir(), "mongo-feed-binary-"));
 const binary = join(outDir, "mongo-feed");
 
 beforeAll(async () => {
-  mongo = await startMongoTarget();
   // `bun run build` itself, into a temporary folder (the last --outfile wins).
   const build = Bun.spawnSync(["bun", "run", "build", "--outfile", binary], {
     cwd: new URL("../", import.meta.url).pathname,
@@ -24,7 +24,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await mongo?.[Symbol.asyncDispose]();
   rmSync(outDir, { recursive: true, force: true });
 });
 

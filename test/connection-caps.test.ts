@@ -1,12 +1,13 @@
 // Defends: one client cannot fill the server's connections or descriptors: caps per address and in total refuse before the upgrade, and everyone else (MongoDB included) keeps working.
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { handshake, rawRequest } from "./support/raw-http.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { postJson, startTestFeed } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 /** A client at `address`, as the trusted proxy in front of the server reports it. */
 const from = (address: string) => ({ headers: { "X-Forwarded-For": address } });

@@ -5,11 +5,12 @@ import { clusterTimeOf } from "../src/feed/position.ts";
 import { failPoint } from "./support/fail-point.ts";
 import { FeedClient, type FeedFrame } from "./support/feed-client.ts";
 import { applyFrames, listAll } from "./support/feed-view.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { seededRandom } from "./support/seeded-random.ts";
 import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 const OPERATIONS = 250;
 const AUTHORS = ["ada", "bob", "cy", "dee"] as const;

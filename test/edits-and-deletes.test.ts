@@ -1,29 +1,11 @@
 // Defends: PATCH and DELETE keep the documented contract, and every edit and deletion reaches clients as the post was right after that change.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Collection } from "mongodb";
+import { describe, expect, test } from "bun:test";
 import { ObjectId } from "mongodb";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
-import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { useFeed } from "./support/harness.ts";
+import { postJson } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-let feed: TestFeed;
-let driver: Awaited<ReturnType<typeof connectDriver>>;
-let posts: Collection;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  const uri = mongo.uri(uniqueDatabase("edits"));
-  feed = await startTestFeed(uri);
-  driver = await connectDriver(uri);
-  posts = driver.db().collection("posts");
-});
-
-afterAll(async () => {
-  await driver?.close();
-  await feed?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
+const feed = useFeed({ database: "edits" });
 
 type Post = { id: string; author: string; content: string; createdAt: string; updatedAt?: string };
 
@@ -98,9 +80,9 @@ describe("PATCH /posts/:id", () => {
   });
 
   test("a document that is not a post is not edited", async () => {
-    const { insertedId } = await posts.insertOne({ hello: "world" });
+    const { insertedId } = await feed.posts.insertOne({ hello: "world" });
     expect((await patch(insertedId.toHexString(), { content: "x" })).status).toBe(404);
-    expect(await posts.findOne({ _id: insertedId })).toEqual({ _id: insertedId, hello: "world" });
+    expect(await feed.posts.findOne({ _id: insertedId })).toEqual({ _id: insertedId, hello: "world" });
   });
 });
 
@@ -114,7 +96,7 @@ describe("DELETE /posts/:id", () => {
     expect(second.status).toBe(404);
     expect(second.headers.get("content-type")).toBe("application/problem+json");
     expect((await fetch(`${feed.http}/posts/${post.id}`)).status).toBe(404);
-    expect(await posts.countDocuments({ _id: new ObjectId(post.id) })).toBe(0);
+    expect(await feed.posts.countDocuments({ _id: new ObjectId(post.id) })).toBe(0);
   });
 
   test("an unknown or malformed id is 404", async () => {
@@ -147,9 +129,9 @@ describe("frames", () => {
     const client = await FeedClient.connect(feed.ws);
     const post = await create("fragile");
     const _id = new ObjectId(post.id);
-    await posts.updateOne({ _id }, { $unset: { content: "" } });
-    await posts.updateOne({ _id }, { $set: { content: "whole again" } });
-    await posts.replaceOne({ _id }, { note: "replaced by something else" });
+    await feed.posts.updateOne({ _id }, { $unset: { content: "" } });
+    await feed.posts.updateOne({ _id }, { $set: { content: "whole again" } });
+    await feed.posts.replaceOne({ _id }, { note: "replaced by something else" });
     await client.until((frames) => frames.length >= 4, 15_000, "four frames");
     expect(client.frames.map((frame) => frame.type)).toEqual(["insert", "leave", "enter", "leave"]);
     expect(client.frames[2]).toMatchObject({ type: "enter", post: { id: post.id, content: "whole again" } });

@@ -1,23 +1,12 @@
 // Defends: every post committed to MongoDB, by anyone, reaches every client once, in commit order, in the documented frame shape.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
-import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { useFeed, useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
+import { postJson, startTestFeed } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-let uri: string;
-let feed: TestFeed;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  uri = mongo.uri(uniqueDatabase("broadcast"));
-  feed = await startTestFeed(uri);
-});
-
-afterAll(async () => {
-  await feed?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongo();
+const feed = useFeed({ mongo, database: "broadcast" });
 
 /** Posts a marker and waits for every client to see it: after that, nothing more is in flight. */
 async function settle(clients: FeedClient[]): Promise<string> {
@@ -67,7 +56,7 @@ test("100 clients receive every post exactly once, in commit order, with the exa
 
 test("posts inserted directly through the driver are broadcast the same way", async () => {
   const client = await FeedClient.connect(feed.ws);
-  await using driver = await connectDriver(uri);
+  const driver = feed.driver;
   const createdAt = new Date("2026-01-02T03:04:05.678Z");
   const { insertedId } = await driver.db().collection("posts").insertOne({ author: "shell", content: "from a script", createdAt });
   await client.untilInserts(1);
@@ -81,7 +70,7 @@ test("posts inserted directly through the driver are broadcast the same way", as
 
 test("a document without the post shape is skipped, and the feed goes on", async () => {
   const client = await FeedClient.connect(feed.ws);
-  await using driver = await connectDriver(uri);
+  const driver = feed.driver;
   await driver
     .db()
     .collection("posts")

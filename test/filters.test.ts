@@ -1,25 +1,12 @@
 // Defends: a filtered connection gets exactly its part of the feed (author, id, types), from a snapshot or a since, and a bad filter is told why before any frame.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ObjectId } from "mongodb";
 import { FeedClient } from "./support/feed-client.ts";
 import { applyFrames, listAll } from "./support/feed-view.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
-import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { useFeed } from "./support/harness.ts";
+import { postJson } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-let uri: string;
-let feed: TestFeed;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  uri = mongo.uri(uniqueDatabase("filters"));
-  feed = await startTestFeed(uri);
-});
-
-afterAll(async () => {
-  await feed?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
+const feed = useFeed({ database: "filters" });
 
 async function create(author: string, content: string): Promise<string> {
   const response = await postJson(feed.http, { author, content });
@@ -110,7 +97,7 @@ describe("filtered frames", () => {
   });
 
   test("an author change moves the post: leave for the old author's view, enter for the new one's", async () => {
-    await using driver = await connectDriver(uri);
+    const driver = feed.driver;
     const dee = await FeedClient.connect(`${feed.ws}?author=dee`);
     const eve = await FeedClient.connect(`${feed.ws}?author=eve`);
     const id = await create("dee", "moving");
@@ -136,7 +123,7 @@ describe("filtered frames", () => {
 
 describe("snapshot then stream, and since, for a filtered view", () => {
   test("GET /posts?author=… then the socket from its position continues exactly after it, under concurrent writes", async () => {
-    await using driver = await connectDriver(uri);
+    const driver = feed.driver;
     const collection = driver.db().collection("posts");
     let writing = true;
     const writer = (async () => {

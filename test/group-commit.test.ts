@@ -1,17 +1,12 @@
 // Defends: concurrent POSTs share one insertMany, yet each gets its own answer (201, 409, 504), a lone POST is not delayed, and POST_GROUP_COMMIT=false turns it off.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ObjectId } from "mongodb";
 import { failPoint } from "./support/fail-point.ts";
-import { type MongoTarget, startMongoTarget, uniqueDatabase } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-});
-afterAll(async () => {
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongo();
 
 const concurrently = (http: string, contents: string[]) =>
   Promise.all(

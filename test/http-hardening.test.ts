@@ -1,23 +1,11 @@
 // Defends: nothing a client sends causes a 500 or shows a stack trace; requests Bun cannot even parse are refused cleanly, and a client hanging up is not an error.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { serverErrorHandler } from "../src/http/problem.ts";
 import { createLogger } from "../src/observability/logger.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { useFeed } from "./support/harness.ts";
 import { expectNoInternals, rawRequest } from "./support/raw-http.ts";
-import { startTestFeed, type TestFeed } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-let feed: TestFeed;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  feed = await startTestFeed(mongo.uri(uniqueDatabase("raw")), { LOG_LEVEL: "debug" });
-});
-
-afterAll(async () => {
-  await feed?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
+const feed = useFeed({ database: "raw", env: { LOG_LEVEL: "debug" } });
 
 describe("requests without a usable Host", () => {
   const cases = [

@@ -1,23 +1,11 @@
 // Defends: a POST with an Idempotency-Key is applied at most once per key and identity, for 24 hours, across retries, concurrent duplicates and instances; the same key with another body is 422.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { failPoint } from "./support/fail-point.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
-import { connectDriver, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { useFeed, useMongo } from "./support/harness.ts";
 import { claims, randomSecret, signHs256 } from "./support/tokens.ts";
 
-let mongo: MongoTarget;
-let driver: Awaited<ReturnType<typeof connectDriver>>;
+const mongo = useMongo();
 const secret = randomSecret();
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  driver = await connectDriver(mongo.uri("admin"));
-});
-
-afterAll(async () => {
-  await driver?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
 
 type Sent = { status: number; replayed: string | null; body: Record<string, unknown> };
 
@@ -36,19 +24,10 @@ async function send(http: string, body: unknown, headers: Record<string, string>
 
 for (const mode of ["auth on", "auth off"] as const) {
   describe(`${mode}`, () => {
-    let database: string;
-    let feed: TestFeed;
-    let other: TestFeed;
     const env: Record<string, string> = mode === "auth on" ? { AUTH_JWT_SECRET: secret } : { TRUST_PROXY: "true" };
-    beforeAll(async () => {
-      database = uniqueDatabase("idempotency");
-      feed = await startTestFeed(mongo.uri(database), env);
-      other = await startTestFeed(mongo.uri(database), env); // a second instance on the same database
-    });
-    afterAll(async () => {
-      await feed?.close();
-      await other?.close();
-    });
+    const feed = useFeed({ mongo, database: "idempotency", env });
+    const other = useFeed({ database: feed, env }); // a second instance on the same database
+    const database = feed.database;
 
     const body = (content: string) => (mode === "auth on" ? { content } : { author: "ada", content });
     /** Headers of one identity: a token's sub with auth on, a client address (via a trusted proxy) with it off. */
@@ -57,7 +36,7 @@ for (const mode of ["auth on", "auth off"] as const) {
       ...(mode === "auth on" ? { Authorization: `Bearer ${await signHs256(secret, claims({ sub: who }))}` } : { "X-Forwarded-For": who }),
     });
     const who = (n: number) => (mode === "auth on" ? `user-${n}` : `203.0.113.${n}`);
-    const stored = (content: string) => driver.db(database).collection("posts").countDocuments({ content });
+    const stored = (content: string) => mongo.driver.db(database).collection("posts").countDocuments({ content });
 
     test("a retry with the same key and body returns the original post, marked Idempotent-Replayed, and stores nothing more", async () => {
       const key = crypto.randomUUID();
@@ -115,7 +94,7 @@ for (const mode of ["auth on", "auth off"] as const) {
       {
         // The key document goes in; the post's insert (and the driver's retry of it) lose their connection:
         // both were sent, so the server cannot know whether MongoDB stored the post (504, not "retry" 503).
-        await using _outage = await failPoint(driver, {
+        await using _outage = await failPoint(mongo.driver, {
           mode: { skip: 1 },
           data: { failCommands: ["insert"], closeConnection: true, appName: "mongo-feed" },
         });
@@ -143,7 +122,7 @@ for (const mode of ["auth on", "auth off"] as const) {
     }
 
     test("keys are forgotten by a TTL index after 24 hours", async () => {
-      const indexes = await driver.db(database).collection("idempotency_keys").listIndexes().toArray();
+      const indexes = await mongo.driver.db(database).collection("idempotency_keys").listIndexes().toArray();
       expect(indexes).toContainEqual(expect.objectContaining({ key: { createdAt: 1 }, expireAfterSeconds: 86_400 }));
     });
   });

@@ -1,10 +1,11 @@
 // Defends: a dead peer is found by pings and released, and it costs the others nothing.
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { postJson, startTestFeed } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 test("a peer that stops answering pings is released after the idle timeout, and the others carry on", async () => {
   await using feed = await startTestFeed(mongo.uri(uniqueDatabase("idle")), { WS_IDLE_TIMEOUT_SECONDS: "5", LOG_LEVEL: "debug" });

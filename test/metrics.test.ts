@@ -1,11 +1,12 @@
 // Defends: GET /metrics is valid Prometheus text, every name is mongo_feed_*, no label names a connection, user or raw path, and the counters move as posts flow and clients are closed.
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { scrape, valueOf } from "./support/prometheus-text.ts";
 import { postJson, startTestFeed } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 /** Every label our own metrics may carry; each has a bounded set of values. */
 const LABELS = new Set(["type", "operation", "reason", "code", "outcome", "route", "method", "status", "le"]);

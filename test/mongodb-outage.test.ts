@@ -4,6 +4,7 @@ import { EmulatorProcess } from "./support/emulator-process.ts";
 import { FeedClient } from "./support/feed-client.ts";
 import { withDatabase } from "./support/mongo-target.ts";
 import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { Changes, waitUntil } from "./support/wait-until.ts";
 
 // These tests pause and kill MongoDB itself, which a shared replica set cannot be asked to do,
 // so they always run against their own emulator in a child process (SIGSTOP, SIGKILL, restart).
@@ -17,7 +18,7 @@ type Answer = { content: string; status: number; body: Record<string, string>; s
 /** Writers posting without pause, each waiting for its answer before the next post. */
 function keepPosting(http: string, writers: number) {
   const answers: Answer[] = [];
-  const progress = new Set<() => void>();
+  const progress = new Changes();
   let stopped = false;
   const done = Promise.all(
     Array.from({ length: writers }, async (_, writer) => {
@@ -27,17 +28,13 @@ function keepPosting(http: string, writers: number) {
         const response = await postJson(http, { author: "outage", content });
         const body = (await response.json()) as Record<string, string>;
         answers.push({ content, status: response.status, body, startedAt, tookMs: performance.now() - startedAt });
-        for (const check of progress) check();
+        progress.changed();
       }
     }),
   );
-  /** Resolves once `condition` holds for the answers so far. */
-  const until = (condition: (answers: Answer[]) => boolean) => {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    const check = () => condition(answers) && (progress.delete(check), resolve());
-    progress.add(check);
-    check();
-    return promise;
+  /** Resolves once `condition` holds for the answers so far (well within the test's own minute). */
+  const until = async (condition: (answers: Answer[]) => boolean, what: string) => {
+    await waitUntil(progress, what, () => condition(answers), { timeoutMs: 45_000, seen: () => `${answers.length} answers` });
   };
   return { answers, until, stop: () => ((stopped = true), done) };
 }
@@ -57,7 +54,7 @@ test("MongoDB paused (SIGSTOP) under writes: every 201 stored once, no 503 for a
   await using driver = await connectDriver(uri);
   const watcher = await FeedClient.connect(feed.ws);
   const writers = keepPosting(feed.http, 8);
-  await writers.until((answers) => answers.filter((answer) => answer.status === 201).length >= 16);
+  await writers.until((answers) => answers.filter((answer) => answer.status === 201).length >= 16, "16 posts created");
 
   const notReady = feed.observed.next("readiness-changed", (change) => !change.ready);
   const pausedAt = performance.now();
@@ -67,7 +64,10 @@ test("MongoDB paused (SIGSTOP) under writes: every 201 stored once, no 503 for a
   expect(down).toMatchObject({ ready: false, reason: expect.stringMatching(/^(change-stream-stalled|mongodb-unreachable)$/) });
   expect(await readinessProblem(feed)).toMatchObject({ status: 503, reason: down.ready ? "" : down.reason });
   // Every writer gets an answer while MongoDB is still paused: the deadline holds.
-  await writers.until((answers) => answers.filter((answer) => answer.startedAt > pausedAt).length >= 8);
+  await writers.until(
+    (answers) => answers.filter((answer) => answer.startedAt > pausedAt).length >= 8,
+    "8 answers to posts made during the pause",
+  );
 
   const ready = feed.observed.next("readiness-changed", (change) => change.ready);
   const resumedAt = performance.now();

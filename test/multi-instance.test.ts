@@ -2,11 +2,12 @@
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
 import { followWithReconnects } from "./support/follow-feed.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { PostWriter, postIds } from "./support/post-writer.ts";
 import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 test("two instances on one database both broadcast posts accepted by either", async () => {
   const uri = mongo.uri(uniqueDatabase("pair"));

@@ -1,19 +1,12 @@
 // Defends: no token, secret or access_token query ever reaches a log line, an observation or an error message, at any log level.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { claims, nowSeconds, randomSecret, signHs256 } from "./support/tokens.ts";
 
-let mongo: MongoTarget;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-});
-
-afterAll(async () => {
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongo();
 
 test("a server at debug level, used with valid, invalid and expiring tokens every way they travel, logs none of them", async () => {
   const secret = randomSecret();

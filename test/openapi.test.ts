@@ -1,10 +1,10 @@
 // Defends: GET /openapi.json is a valid OpenAPI 3.1 document generated from the route table: every route the router serves is in it with exactly its methods, and real answers match its schemas.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { type MongoTarget, startMongoTarget, uniqueDatabase } from "./support/mongo-target.ts";
-import { postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { type FeedFixture, useFeed, useMongo } from "./support/harness.ts";
+import { postJson } from "./support/test-feed.ts";
 import { randomSecret } from "./support/tokens.ts";
 
 type Operation = {
@@ -16,23 +16,11 @@ type Operation = {
 };
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
 
-let mongo: MongoTarget;
-let open: TestFeed;
-let secured: TestFeed;
+const mongo = useMongo();
+const open = useFeed({ mongo, database: "openapi" });
+const secured = useFeed({ mongo, database: "openapi_auth", env: { AUTH_JWT_SECRET: randomSecret() } });
 
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  open = await startTestFeed(mongo.uri(uniqueDatabase("openapi")));
-  secured = await startTestFeed(mongo.uri(uniqueDatabase("openapi_auth")), { AUTH_JWT_SECRET: randomSecret() });
-});
-
-afterAll(async () => {
-  await open?.close();
-  await secured?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
-
-const documentOf = async (feed: TestFeed) => {
+const documentOf = async (feed: FeedFixture) => {
   const response = await fetch(`${feed.http}/openapi.json`);
   expect(response.headers.get("content-type")).toStartWith("application/json");
   return (await response.json()) as Document;

@@ -1,33 +1,17 @@
 // Defends: only allowed browser origins get CORS grants and may open the feed (cross-site WebSocket hijacking); without ALLOWED_ORIGINS, only the server's own origin.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { useFeed, useMongo } from "./support/harness.ts";
 import { rawHandshake } from "./support/raw-handshake.ts";
-import { startTestFeed, type TestFeed } from "./support/test-feed.ts";
 import { claims, randomSecret, signHs256 } from "./support/tokens.ts";
 
 const APP = "https://app.example.com";
 const EVIL = "https://evil.example";
 
-let mongo: MongoTarget;
-let listed: TestFeed;
-let sameOrigin: TestFeed;
+const mongo = useMongo();
 const secret = randomSecret();
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  listed = await startTestFeed(mongo.uri(uniqueDatabase("origins")), {
-    AUTH_JWT_SECRET: secret,
-    ALLOWED_ORIGINS: `${APP}, http://localhost:3000`,
-  });
-  sameOrigin = await startTestFeed(mongo.uri(uniqueDatabase("same_origin")));
-});
-
-afterAll(async () => {
-  await listed?.close();
-  await sameOrigin?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
+const listed = useFeed({ mongo, database: "origins", env: { AUTH_JWT_SECRET: secret, ALLOWED_ORIGINS: `${APP}, http://localhost:3000` } });
+const sameOrigin = useFeed({ mongo, database: "same_origin" });
 
 const preflight = (http: string, origin: string, method = "POST") =>
   fetch(`${http}/posts`, {

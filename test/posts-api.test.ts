@@ -1,29 +1,13 @@
 // Defends: the HTTP API's contract: stored posts, exact errors as problem+json, routing and paging.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { failPoint } from "./support/fail-point.ts";
-import { ObjectId, type Collection } from "mongodb";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
-import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
+import { ObjectId } from "mongodb";
+import { useFeed, useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
+import { postJson, startTestFeed } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-let uri: string;
-let feed: TestFeed;
-let driver: Awaited<ReturnType<typeof connectDriver>>;
-let posts: Collection;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  uri = mongo.uri(uniqueDatabase("api"));
-  feed = await startTestFeed(uri);
-  driver = await connectDriver(uri);
-  posts = driver.db().collection("posts");
-});
-
-afterAll(async () => {
-  await driver?.close();
-  await feed?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongo();
+const feed = useFeed({ mongo, database: "api" });
 
 describe("POST /posts", () => {
   test("stores a trimmed post and answers 201 with the post and its Location", async () => {
@@ -43,7 +27,7 @@ describe("POST /posts", () => {
     const fetched = await fetch(`${feed.http}${response.headers.get("location")}`);
     expect(fetched.status).toBe(200);
     expect(await fetched.json()).toEqual(post);
-    const stored = await posts.findOne({ author: "Ada Lovelace" });
+    const stored = await feed.posts.findOne({ author: "Ada Lovelace" });
     expect(Object.keys(stored!)).toEqual(["_id", "author", "content", "createdAt"]);
     expect(stored!.createdAt).toBeInstanceOf(Date);
   });
@@ -55,7 +39,7 @@ describe("POST /posts", () => {
     expect(response.status).toBe(201);
     const post = (await response.json()) as { id: string; author: string; content: string };
     expect(post).toMatchObject({ author: "\u{1F600} Zoë", content: "line one\r\nline\ttwo \u{1D11E}" });
-    const stored = await posts.findOne({ _id: new ObjectId(post.id) });
+    const stored = await feed.posts.findOne({ _id: new ObjectId(post.id) });
     expect({ author: stored!.author, content: stored!.content }).toEqual({ author: post.author, content: post.content });
     expect(await (await fetch(`${feed.http}/posts/${post.id}`)).json()).toEqual(post);
   });
@@ -221,7 +205,7 @@ describe("POST /posts", () => {
 
   for (const bad of badRequests) {
     test(`refuses ${bad.name} with ${bad.status} and stores nothing`, async () => {
-      const before = await posts.countDocuments();
+      const before = await feed.posts.countDocuments();
       const headers: Record<string, string> = bad.type ? { "Content-Type": bad.type } : {};
       const response = await fetch(`${feed.http}/posts`, { method: "POST", headers, body: bad.body });
       expect(response.status).toBe(bad.status);
@@ -237,12 +221,12 @@ describe("POST /posts", () => {
         expect(problem.issues).toEqual(bad.issues.map((issue) => ({ path: issue.path, message: expect.stringMatching(issue.message) })));
       }
       expect(JSON.stringify(problem)).not.toMatch(/\bat .*\.ts:\d+/); // no stack traces
-      expect(await posts.countDocuments()).toBe(before);
+      expect(await feed.posts.countDocuments()).toBe(before);
     });
   }
 
   test("refuses a streamed body without Content-Length once it passes 64 KiB, without reading it all", async () => {
-    const before = await posts.countDocuments();
+    const before = await feed.posts.countDocuments();
     let sent = 0;
     const endless = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -255,16 +239,16 @@ describe("POST /posts", () => {
     const response = await fetch(`${feed.http}/posts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: endless });
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ status: 413, title: "Content Too Large" });
-    expect(await posts.countDocuments()).toBe(before);
+    expect(await feed.posts.countDocuments()).toBe(before);
   });
 
   test("answers 504, not 503, when the insert was sent and the connection died: the post may or may not be stored", async () => {
-    const before = await posts.countDocuments();
+    const before = await feed.posts.countDocuments();
     let response: Response;
     {
       // The write and the driver's one retry both lose their connection after being sent: the
       // driver cannot know whether MongoDB applied either, so neither can the server.
-      await using _outage = await failPoint(driver, {
+      await using _outage = await failPoint(feed.driver, {
         mode: { times: 2 },
         data: { failCommands: ["insert"], closeConnection: true, appName: "mongo-feed" },
       });
@@ -285,16 +269,16 @@ describe("POST /posts", () => {
     });
     expect(problem.detail).not.toMatch(/retry shortly/);
     // The check the answer points to tells the truth: this fail point closes before the write is applied.
-    expect(await posts.countDocuments()).toBe(before);
+    expect(await feed.posts.countDocuments()).toBe(before);
     expect((await fetch(`${feed.http}${problem.location}`)).status).toBe(404);
     expect((await postJson(feed.http, { author: "a", content: "after the outage" })).status).toBe(201);
   });
 
   test("answers within REQUEST_TIMEOUT_MS while MongoDB holds a write (504) or a read (503)", async () => {
-    await using quick = await startTestFeed(uri, { REQUEST_TIMEOUT_MS: "400" });
+    await using quick = await startTestFeed(feed.uri, { REQUEST_TIMEOUT_MS: "400" });
     let started: number;
     {
-      await using _slow = await failPoint(driver, {
+      await using _slow = await failPoint(feed.driver, {
         mode: { times: 1 },
         data: { failCommands: ["insert"], blockConnection: true, blockTimeMS: 3_000, appName: "mongo-feed" },
       });
@@ -304,13 +288,13 @@ describe("POST /posts", () => {
       expect(response.status).toBe(504);
       const problem = (await response.json()) as { id: string; location: string };
       // Whichever way it went, the post is there once or not at all, and GET says which.
-      const count = await posts.countDocuments({ _id: new ObjectId(problem.id) });
+      const count = await feed.posts.countDocuments({ _id: new ObjectId(problem.id) });
       expect(count).toBeLessThanOrEqual(1);
       const check = await fetch(`${quick.http}${problem.location}`);
       expect(check.status).toBe(count === 1 ? 200 : 404);
     }
     {
-      await using _slow = await failPoint(driver, {
+      await using _slow = await failPoint(feed.driver, {
         mode: { times: 1 },
         data: { failCommands: ["find"], blockConnection: true, blockTimeMS: 3_000, appName: "mongo-feed" },
       });

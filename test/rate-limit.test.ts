@@ -1,23 +1,13 @@
 // Defends: writes are limited per identity by a token bucket with bounded memory; over the limit a 429 says when to retry (Retry-After, RateLimit-Policy, RateLimit per draft-ietf-httpapi-ratelimit-headers-10).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { WriteRateLimiter } from "../src/http/write-rate-limiter.ts";
-import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
-import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
+import { postJson, startTestFeed } from "./support/test-feed.ts";
 import { claims, randomSecret, signHs256 } from "./support/tokens.ts";
 
-let mongo: MongoTarget;
-let driver: Awaited<ReturnType<typeof connectDriver>>;
+const mongo = useMongo();
 const secret = randomSecret();
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  driver = await connectDriver(mongo.uri("admin"));
-});
-
-afterAll(async () => {
-  await driver?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
 
 const postWith = (http: string, headers: Record<string, string>, body: unknown) =>
   fetch(`${http}/posts`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
@@ -44,7 +34,7 @@ describe("over HTTP", () => {
     expect(limited.headers.get("ratelimit")).toBe('"writes";r=0;t=60');
     expect(await limited.json()).toMatchObject({ status: 429, title: "Too Many Requests", detail: "Too many writes; retry in 60 s" });
     await feed.observed.waitFor("write-rate-limited");
-    expect(await driver.db(database).collection("posts").countDocuments()).toBe(2);
+    expect(await mongo.driver.db(database).collection("posts").countDocuments()).toBe(2);
 
     const grace = { Authorization: `Bearer ${await signHs256(secret, claims({ sub: "grace" }))}` };
     expect((await postWith(feed.http, grace, { content: "4" })).status).toBe(201);

@@ -2,11 +2,12 @@
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
 import { followWithReconnects } from "./support/follow-feed.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { PostWriter, postIds } from "./support/post-writer.ts";
 import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 async function post(http: string, content: string): Promise<string> {
   const response = await postJson(http, { author: "recovery", content });

@@ -1,12 +1,13 @@
 // Defends: a server restarted after SIGTERM or SIGKILL loses and duplicates nothing, and old positions still replay.
 import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
-import { uniqueDatabase, useMongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase } from "./support/mongo-target.ts";
 import { PostWriter, postIds } from "./support/post-writer.ts";
 import { ServerProcess } from "./support/server-process.ts";
 import { connectDriver } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 for (const [signal, closeCode] of [
   ["SIGTERM", 1001],

@@ -1,30 +1,19 @@
 // Defends: signals, startup failures and configuration behave as documented, in a real child process.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { failPoint } from "./support/fail-point.ts";
 import { FeedClient } from "./support/feed-client.ts";
 import { startEmulator } from "mongo-emulator";
-import { startMongoTarget, uniqueDatabase, withDatabase, type MongoTarget } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase, withDatabase } from "./support/mongo-target.ts";
 import { ServerProcess } from "./support/server-process.ts";
-import { connectDriver, postJson } from "./support/test-feed.ts";
+import { postJson } from "./support/test-feed.ts";
 
-let mongo: MongoTarget;
-let uri: string;
-let driver: Awaited<ReturnType<typeof connectDriver>>;
-
-beforeAll(async () => {
-  mongo = await startMongoTarget();
-  uri = mongo.uri(uniqueDatabase("process"));
-  driver = await connectDriver(uri);
-});
-
-afterAll(async () => {
-  await driver?.close();
-  await mongo?.[Symbol.asyncDispose]();
-});
+const mongo = useMongo();
+const database = uniqueDatabase("process");
 
 /** Holds the server's next insert inside MongoDB for `ms`, the way a slow primary would. */
 function blockNextInsert(ms: number): Promise<AsyncDisposable> {
-  return failPoint(driver, {
+  return failPoint(mongo.driver, {
     mode: { times: 1 },
     data: { failCommands: ["insert"], blockConnection: true, blockTimeMS: ms, appName: "mongo-feed" },
   });
@@ -32,7 +21,7 @@ function blockNextInsert(ms: number): Promise<AsyncDisposable> {
 
 describe("shutdown", () => {
   test("SIGTERM closes every WebSocket with 1001 and exits 0 within 5 seconds", async () => {
-    await using server = ServerProcess.spawn({ MONGODB_URI: uri });
+    await using server = ServerProcess.spawn({ MONGODB_URI: mongo.uri(database) });
     const { http, ws } = await server.listening();
     const clients = await Promise.all([1, 2, 3].map(() => FeedClient.connect(ws)));
     expect((await postJson(http, { author: "a", content: "before shutdown" })).status).toBe(201);
@@ -47,7 +36,7 @@ describe("shutdown", () => {
   });
 
   test("SIGINT shuts down the same way", async () => {
-    await using server = ServerProcess.spawn({ MONGODB_URI: uri });
+    await using server = ServerProcess.spawn({ MONGODB_URI: mongo.uri(database) });
     const { ws } = await server.listening();
     const client = await FeedClient.connect(ws);
     server.kill("SIGINT");
@@ -56,7 +45,7 @@ describe("shutdown", () => {
   });
 
   test("a POST in flight when SIGTERM arrives still finishes and is stored", async () => {
-    await using server = ServerProcess.spawn({ MONGODB_URI: uri, LOG_LEVEL: "debug" });
+    await using server = ServerProcess.spawn({ MONGODB_URI: mongo.uri(database), LOG_LEVEL: "debug" });
     const { http } = await server.listening();
     await using _blocked = await blockNextInsert(1_000);
     const pending = postJson(http, { author: "late", content: "in flight" });
@@ -66,12 +55,12 @@ describe("shutdown", () => {
     expect(response.status).toBe(201);
     const { id } = (await response.json()) as { id: string };
     expect(await server.exited).toBe(0);
-    expect(await driver.db().collection("posts").countDocuments({ content: "in flight" })).toBe(1);
+    expect(await mongo.driver.db(database).collection("posts").countDocuments({ content: "in flight" })).toBe(1);
     expect(id).toMatch(/^[0-9a-f]{24}$/);
   });
 
   test("a second signal exits at once, without waiting for the graceful shutdown", async () => {
-    await using server = ServerProcess.spawn({ MONGODB_URI: uri, LOG_LEVEL: "debug" });
+    await using server = ServerProcess.spawn({ MONGODB_URI: mongo.uri(database), LOG_LEVEL: "debug" });
     const { http } = await server.listening();
     await using _blocked = await blockNextInsert(30_000);
     const pending = postJson(http, { author: "stuck", content: "never finishes in time" }).catch((error: Error) => error);
@@ -135,14 +124,14 @@ describe("startup", () => {
   });
 
   test("an unknown flag is refused with a usage hint", async () => {
-    await using server = ServerProcess.spawn({ MONGODB_URI: uri }, ["bun", "src/index.ts"], ["--colour", "blue"]);
+    await using server = ServerProcess.spawn({ MONGODB_URI: mongo.uri(database) }, ["bun", "src/index.ts"], ["--colour", "blue"]);
     expect(await server.exited).toBe(2);
     expect(server.stderr).toContain("--colour");
     expect(server.stderr).toContain("--help");
   });
 
   test("--health-check exits 0 while a server answers on its port, 1 when none does (the Dockerfile's HEALTHCHECK)", async () => {
-    await using server = ServerProcess.spawn({ MONGODB_URI: uri });
+    await using server = ServerProcess.spawn({ MONGODB_URI: mongo.uri(database) });
     const port = new URL((await server.listening()).http).port;
     await using live = ServerProcess.spawn({}, ["bun", "src/index.ts"], ["--health-check", "--port", port]);
     expect(await live.exited).toBe(0);

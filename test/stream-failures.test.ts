@@ -3,12 +3,13 @@ import { expect, test } from "bun:test";
 import { failPoint } from "./support/fail-point.ts";
 import { FeedClient } from "./support/feed-client.ts";
 import { startEmulator } from "mongo-emulator";
-import { uniqueDatabase, useMongoTarget, withDatabase } from "./support/mongo-target.ts";
+import { useMongo } from "./support/harness.ts";
+import { uniqueDatabase, withDatabase } from "./support/mongo-target.ts";
 import { postIds } from "./support/post-writer.ts";
 import { holdStreamDown } from "./support/stream-down.ts";
 import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
 
-const mongo = useMongoTarget();
+const mongo = useMongo();
 
 const nextEstablished = (feed: TestFeed) => feed.observed.next("stream-up", undefined, 30_000);
 

@@ -1,4 +1,5 @@
 import type { FeedFrame } from "../../src/protocol/frames.ts";
+import { Changes, waitUntil } from "./wait-until.ts";
 
 export type { FeedFrame };
 
@@ -15,7 +16,7 @@ export class FeedClient {
   readonly frames: FeedFrame[] = [];
   readonly raw: string[] = [];
   readonly closed: Promise<CloseInfo>;
-  #checks = new Set<() => void>();
+  #changes = new Changes();
 
   private constructor(readonly socket: WebSocket) {
     const { promise, resolve } = Promise.withResolvers<CloseInfo>();
@@ -23,11 +24,11 @@ export class FeedClient {
     socket.addEventListener("message", (event) => {
       this.raw.push(String(event.data));
       this.frames.push(JSON.parse(String(event.data)) as FeedFrame);
-      for (const check of this.#checks) check();
+      this.#changes.changed();
     });
     socket.addEventListener("close", (event) => {
       resolve({ code: event.code, reason: event.reason });
-      for (const check of this.#checks) check();
+      this.#changes.changed();
     });
   }
 
@@ -60,26 +61,17 @@ export class FeedClient {
   }
 
   /** Resolves when `condition` holds for the frames received so far; rejects after `timeoutMs` or on close. */
-  until(condition: (frames: FeedFrame[]) => boolean, timeoutMs = 15_000, what = "frames"): Promise<void> {
-    if (condition(this.frames)) return Promise.resolve();
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const timer = setTimeout(
-      () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${this.frames.length} frames`)),
-      timeoutMs,
+  async until(condition: (frames: FeedFrame[]) => boolean, timeoutMs = 15_000, what = "frames"): Promise<void> {
+    const got = () => `got ${this.frames.length} frames`;
+    await waitUntil(
+      this.#changes,
+      what,
+      () => {
+        if (condition(this.frames)) return true;
+        if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`socket closed while waiting for ${what}; ${got()}`);
+      },
+      { timeoutMs, seen: got },
     );
-    const check = () => {
-      if (condition(this.frames)) finish();
-      else if (this.socket.readyState === WebSocket.CLOSED)
-        finish(new Error(`socket closed while waiting for ${what}; got ${this.frames.length} frames`));
-    };
-    const finish = (error?: Error) => {
-      clearTimeout(timer);
-      this.#checks.delete(check);
-      if (error) reject(error);
-      else resolve();
-    };
-    this.#checks.add(check);
-    return promise;
   }
 
   untilInserts(count: number, timeoutMs?: number): Promise<void> {

@@ -1,4 +1,3 @@
-import { afterAll, beforeAll } from "bun:test";
 import { startEmulator, withDatabase } from "mongo-emulator";
 
 /** Where a test's MongoDB lives: the replica set in MONGODB_URI, or a fresh emulator. */
@@ -22,23 +21,3 @@ export function uniqueDatabase(prefix: string): string {
 }
 
 export { withDatabase };
-
-/**
- * One MongoDB target for a whole test file: started before its tests, disposed after them.
- * Returns the target's `uri` (valid inside tests and hooks).
- */
-export function useMongoTarget(): Pick<MongoTarget, "uri"> {
-  let target: MongoTarget | undefined;
-  beforeAll(async () => {
-    target = await startMongoTarget();
-  });
-  afterAll(async () => {
-    await target?.[Symbol.asyncDispose]();
-  });
-  return {
-    uri(database) {
-      if (!target) throw new Error("useMongoTarget: the target starts in beforeAll; use it inside tests");
-      return target.uri(database);
-    },
-  };
-}

@@ -1,4 +1,5 @@
 import type { Observation, ObservationType } from "../../src/observability/observations.ts";
+import { Changes, waitUntil } from "./wait-until.ts";
 
 export type ObservationOf<T extends ObservationType> = Extract<Observation, { type: T }>;
 
@@ -8,11 +9,11 @@ export type ObservationOf<T extends ObservationType> = Extract<Observation, { ty
  */
 export class Observed {
   readonly all: Observation[] = [];
-  #watchers = new Set<(observation: Observation) => void>();
+  #changes = new Changes();
 
   record = (observation: Observation): void => {
     this.all.push(observation);
-    for (const watcher of this.#watchers) watcher(observation);
+    this.#changes.changed();
   };
 
   of<T extends ObservationType>(type: T): ObservationOf<T>[] {
@@ -25,8 +26,7 @@ export class Observed {
     predicate: (observation: ObservationOf<T>) => boolean = () => true,
     timeoutMs = 15_000,
   ): Promise<ObservationOf<T>> {
-    const seen = this.of(type).find(predicate);
-    return seen ? Promise.resolve(seen) : this.next(type, predicate, timeoutMs);
+    return this.#firstFrom(0, type, predicate, timeoutMs);
   }
 
   /** The first observation of `type` matching `predicate` from now on: call it before causing the event. */
@@ -35,18 +35,29 @@ export class Observed {
     predicate: (observation: ObservationOf<T>) => boolean = () => true,
     timeoutMs = 15_000,
   ): Promise<ObservationOf<T>> {
-    const { promise, resolve, reject } = Promise.withResolvers<ObservationOf<T>>();
-    const timer = setTimeout(() => {
-      this.#watchers.delete(watch);
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for a ${type} observation`));
-    }, timeoutMs);
-    const watch = (observation: Observation) => {
-      if (observation.type !== type || !predicate(observation as ObservationOf<T>)) return;
-      clearTimeout(timer);
-      this.#watchers.delete(watch);
-      resolve(observation as ObservationOf<T>);
-    };
-    this.#watchers.add(watch);
-    return promise;
+    return this.#firstFrom(this.all.length, type, predicate, timeoutMs);
+  }
+
+  #firstFrom<T extends ObservationType>(
+    start: number,
+    type: T,
+    predicate: (observation: ObservationOf<T>) => boolean,
+    timeoutMs: number,
+  ): Promise<ObservationOf<T>> {
+    const matches = (observation: Observation): observation is ObservationOf<T> =>
+      observation.type === type && predicate(observation as ObservationOf<T>);
+    let looked = start;
+    return waitUntil(
+      this.#changes,
+      `a ${type} observation`,
+      () => {
+        // Each observation is looked at once, in order, as it arrives.
+        for (; looked < this.all.length; looked++) {
+          const observation = this.all[looked]!;
+          if (matches(observation)) return observation;
+        }
+      },
+      { timeoutMs, seen: () => `saw ${this.of(type).length} of that type` },
+    );
   }
 }

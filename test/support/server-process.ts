@@ -1,5 +1,6 @@
 import type { Subprocess } from "bun";
 import type { ObservationType } from "../../src/observability/observations.ts";
+import { Changes, waitUntil } from "./wait-until.ts";
 
 const repoRoot = new URL("../../", import.meta.url).pathname;
 
@@ -13,7 +14,7 @@ export class ServerProcess implements AsyncDisposable {
   readonly logs: LogLine[] = [];
   stderr = "";
   readonly exited: Promise<number>;
-  #checks = new Set<() => void>();
+  #changes = new Changes();
 
   private constructor(readonly process: Subprocess<"ignore", "pipe", "pipe">) {
     this.exited = process.exited;
@@ -25,7 +26,7 @@ export class ServerProcess implements AsyncDisposable {
       }
     });
     void this.#readLines(process.stderr, (line) => (this.stderr += `${line}\n`));
-    void this.exited.then(() => this.#check());
+    void this.exited.then(this.#changes.changed);
   }
 
   /** `bun src/index.ts`, or `command` (e.g. the compiled binary), with settings as environment variables. */
@@ -41,42 +42,28 @@ export class ServerProcess implements AsyncDisposable {
   }
 
   /** Resolves with the first log line matching `predicate`; rejects if the process exits first or after `timeoutMs`. */
-  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
-    const { promise, resolve, reject } = Promise.withResolvers<LogLine>();
-    const timer = setTimeout(() => finish(undefined, new Error(`timed out waiting for a log line; stderr: ${this.stderr}`)), timeoutMs);
-    const check = () => {
-      const line = this.logs.find(predicate);
-      if (line) finish(line);
-      else if (this.process.exitCode !== null)
-        finish(undefined, new Error(`server exited (${this.process.exitCode}) first; stderr: ${this.stderr}`));
-    };
-    const finish = (line?: LogLine, error?: Error) => {
-      clearTimeout(timer);
-      this.#checks.delete(check);
-      if (line) resolve(line);
-      else reject(error);
-    };
-    this.#checks.add(check);
-    check();
-    return promise;
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 15_000, what = "a log line"): Promise<LogLine> {
+    return waitUntil(
+      this.#changes,
+      what,
+      () => {
+        const line = this.logs.find(predicate);
+        if (line) return line;
+        if (this.process.exitCode !== null) throw new Error(`server exited (${this.process.exitCode}) first; stderr: ${this.stderr}`);
+      },
+      { timeoutMs, seen: () => `stderr: ${this.stderr}` },
+    );
   }
 
   /** Resolves with the first log line of observation `event` (the server logs each as a line with its type). */
   waitForEvent(event: ObservationType, predicate: (line: LogLine) => boolean = () => true, timeoutMs?: number): Promise<LogLine> {
-    return this.waitForLog((line) => line.event === event && predicate(line), timeoutMs);
+    return this.waitForLog((line) => line.event === event && predicate(line), timeoutMs, `a ${event} event`);
   }
 
   /** Waits for the "listening" event and returns the HTTP base URL and WebSocket URL. */
   async listening(timeoutMs?: number): Promise<{ http: string; ws: string }> {
     const line = await this.waitForEvent("listening", undefined, timeoutMs);
     return { http: String(line.http).replace(/\/$/, ""), ws: String(line.websocket) };
-  }
-
-  /** Resident memory of the process in bytes (Linux). */
-  async residentBytes(): Promise<number> {
-    const status = await Bun.file(`/proc/${this.process.pid}/status`).text();
-    const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return kib * 1024;
   }
 
   kill(signal: NodeJS.Signals): void {
@@ -98,14 +85,10 @@ export class ServerProcess implements AsyncDisposable {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         if (line.trim()) onLine(line);
-        this.#check();
+        this.#changes.changed();
       }
     }
     if (buffered.trim()) onLine(buffered);
-    this.#check();
-  }
-
-  #check(): void {
-    for (const check of this.#checks) check();
+    this.#changes.changed();
   }
 }
