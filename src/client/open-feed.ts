@@ -268,7 +268,10 @@ export function openFeed(options: FeedOptions): Feed {
     },
     on(event, listener) {
       let set = listeners.get(event);
-      if (!set) listeners.set(event, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        listeners.set(event, set);
+      }
       set.add(listener as Listeners[keyof Listeners]);
       return () => void set.delete(listener as Listeners[keyof Listeners]);
     },

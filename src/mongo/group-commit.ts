@@ -46,16 +46,18 @@ export class GroupCommit {
     } catch (error) {
       // Unordered: the server answered for each document; those without a write error are stored.
       const failed = error instanceof MongoBulkWriteError ? perDocument(error) : undefined;
-      batch.forEach((item, index) => {
+      for (const [index, item] of batch.entries()) {
         if (failed) {
           const own = failed.get(index);
-          return own ? item.reject(own) : item.resolve();
+          if (own) item.reject(own);
+          else item.resolve();
+          continue;
         }
         // One outcome for all: unknown (each with its own id, to look it up) or certainly not written.
         item.reject(
           error instanceof WriteOutcomeUnknown ? new WriteOutcomeUnknown(item.post._id.toHexString(), "stored", error.cause) : error,
         );
-      });
+      }
     }
   }
 }

@@ -106,9 +106,15 @@ export class FeedMetrics {
   readonly #children = new Map<object, Map<string, unknown>>();
   #child<M extends Counter | Histogram>(metric: M, key: string, labels: Record<string, string>): ReturnType<M["labels"]> {
     let children = this.#children.get(metric);
-    if (!children) this.#children.set(metric, (children = new Map()));
+    if (!children) {
+      children = new Map();
+      this.#children.set(metric, children);
+    }
     let child = children.get(key);
-    if (!child) children.set(key, (child = metric.labels(labels)));
+    if (!child) {
+      child = metric.labels(labels);
+      children.set(key, child);
+    }
     return child as ReturnType<M["labels"]>;
   }
 
