@@ -19,13 +19,29 @@ function watch(feed: Feed) {
   const items: FeedItem[] = [];
   const states: string[] = [];
   const checks = new Set<() => void>();
-  const check = () => checks.forEach((run) => run());
-  feed.on("frame", (item) => (items.push(item), check()));
-  feed.on("reset", (posts, position) => (items.push({ type: "reset", posts, position }), check()));
-  feed.on("state", (state) => (states.push(state), check()));
+  const check = () => {
+    for (const run of checks) run();
+  };
+  feed.on("frame", (item) => {
+    items.push(item);
+    check();
+  });
+  feed.on("reset", (posts, position) => {
+    items.push({ type: "reset", posts, position });
+    check();
+  });
+  feed.on("state", (state) => {
+    states.push(state);
+    check();
+  });
   const until = (condition: () => boolean, what: string, timeoutMs = 30_000) =>
     new Promise<void>((resolve, reject) => {
-      const done = (error?: Error) => (clearTimeout(timer), checks.delete(run), error ? reject(error) : resolve());
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        checks.delete(run);
+        if (error) reject(error);
+        else resolve();
+      };
       const run = () => condition() && done();
       const timer = setTimeout(
         () => done(new Error(`timed out waiting for ${what}; state ${feed.state}, ${items.length} items`)),

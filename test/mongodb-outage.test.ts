@@ -34,12 +34,20 @@ function keepPosting(http: string, writers: number) {
   /** Resolves once `condition` holds for the answers so far. */
   const until = (condition: (answers: Answer[]) => boolean) => {
     const { promise, resolve } = Promise.withResolvers<void>();
-    const check = () => condition(answers) && (progress.delete(check), resolve());
+    const check = () => {
+      if (!condition(answers)) return;
+      progress.delete(check);
+      resolve();
+    };
     progress.add(check);
     check();
     return promise;
   };
-  return { answers, until, stop: () => ((stopped = true), done) };
+  const stop = () => {
+    stopped = true;
+    return done;
+  };
+  return { answers, until, stop };
 }
 
 async function readinessProblem(feed: TestFeed): Promise<Record<string, unknown>> {

@@ -177,7 +177,7 @@ function groupByPath(routes: readonly Route[]): PathGroup[] {
   for (const route of routes) {
     let group = groups.get(route.path);
     if (!group) {
-      const names = [...route.path.matchAll(/:(\w+)/g)].map((found) => found[1]!);
+      const names = [...route.path.matchAll(/:(\w+)/g)].flatMap((found) => found.slice(1)); // each match's one group
       const pattern = new RegExp(`^${route.path.replace(/:\w+/g, "([^/]+)")}$`);
       group = { path: route.path, pattern, names, byMethod: new Map() };
       groups.set(route.path, group);
