@@ -3,7 +3,10 @@ import type { Observation, Observations } from "./observations.ts";
 
 type Line = [LogLevel, string] | undefined;
 
-/** How each observation reads in the log; the fields are the observation's own, plus `event`. */
+/**
+ * How each observation reads in the log; the fields are the observation's own, plus `event`.
+ * Every type is named here (the `never` below fails the typecheck otherwise), even those that have no line.
+ */
 function lineFor(observation: Observation): Line {
   switch (observation.type) {
     case "listening":
@@ -77,6 +80,9 @@ function lineFor(observation: Observation): Line {
       return ["debug", "refused a WebSocket connection: a connection cap is reached"];
     case "readiness-changed":
       return observation.ready ? ["info", "ready again"] : ["warn", "not ready"];
+    default:
+      observation satisfies never;
+      return undefined;
   }
 }
 
