@@ -15,7 +15,7 @@ const server = spawn("bun", ["src/index.ts", ...process.argv.slice(2)], {
   detached: true,
 });
 
-createInterface({ input: server.stdout! }).on("line", (line) => {
+createInterface({ input: server.stdout }).on("line", (line) => {
   console.log(line);
   try {
     const entry = JSON.parse(line) as { event?: string; http?: string; websocket?: string };

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from "./config/config.ts";
+import type { MongoClient } from "mongodb";
+import { ConfigError, type ConfigRequest, loadConfig } from "./config/config.ts";
 import { readHostLimits } from "./config/host-limits.ts";
 import { logObservations } from "./observability/log-observations.ts";
 import { createLogger } from "./observability/logger.ts";
@@ -10,7 +11,7 @@ import packageJson from "../package.json" with { type: "json" };
 // The entry point: the only file with side effects. Everything else is built from arguments.
 const SHUTDOWN_DEADLINE_MS = 5_000;
 
-let request;
+let request: ConfigRequest;
 try {
   request = loadConfig(process.env, Bun.argv.slice(2), readHostLimits());
 } catch (error) {
@@ -59,7 +60,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-let client;
+let client: MongoClient;
 try {
   client = await connectToMongo(config, launch);
 } catch (error) {

@@ -66,7 +66,10 @@ test("two pages: a post made in one appears in the other, both catch up after a 
   const alerts: string[] = [];
   const [writer, reader] = [await context.newPage(), await context.newPage()];
   for (const page of [writer, reader]) {
-    page.on("dialog", (dialog) => (alerts.push(dialog.message()), void dialog.dismiss()));
+    page.on("dialog", (dialog) => {
+      alerts.push(dialog.message());
+      void dialog.dismiss();
+    });
     await page.goto(origin);
     await page.locator('[data-testid="state"][data-state="live"]').waitFor();
   }

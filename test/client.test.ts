@@ -21,9 +21,18 @@ function watch(feed: Feed) {
   const items: FeedItem[] = [];
   const states: string[] = [];
   const changes = new Changes();
-  feed.on("frame", (item) => (items.push(item), changes.changed()));
-  feed.on("reset", (posts, position) => (items.push({ type: "reset", posts, position }), changes.changed()));
-  feed.on("state", (state) => (states.push(state), changes.changed()));
+  feed.on("frame", (item) => {
+    items.push(item);
+    changes.changed();
+  });
+  feed.on("reset", (posts, position) => {
+    items.push({ type: "reset", posts, position });
+    changes.changed();
+  });
+  feed.on("state", (state) => {
+    states.push(state);
+    changes.changed();
+  });
   const until = async (condition: () => boolean, what: string, timeoutMs = 30_000) => {
     await waitUntil(changes, what, condition, { timeoutMs, seen: () => `state ${feed.state}, ${items.length} items` });
   };

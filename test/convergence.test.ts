@@ -177,7 +177,10 @@ for (const mode of ["pre- and post-images", "degraded (collMod refused)"] as con
     const totalWeight = operations.reduce((sum, [weight]) => sum + weight, 0);
     for (let n = 0; n < OPERATIONS; n++) {
       let roll = random() * totalWeight;
-      const [, operation] = operations.find(([weight]) => (roll -= weight) < 0)!;
+      const [, operation] = operations.find(([weight]) => {
+        roll -= weight;
+        return roll < 0;
+      })!;
       await operation();
     }
 
@@ -212,7 +215,7 @@ for (const mode of ["pre- and post-images", "degraded (collMod refused)"] as con
     const seenKinds = new Set<string>();
     for (const follower of followers) {
       const { name, types, reference } = follower.spec;
-      follower.frames.forEach((frame) => seenKinds.add(frame.type));
+      for (const frame of follower.frames) seenKinds.add(frame.type);
       expect(follower.frames.filter((frame) => frame.type === "resync")).toEqual([]);
       // Each position at most once, in commit order.
       const positions = follower.frames.map((frame) => ("position" in frame ? frame.position : ""));

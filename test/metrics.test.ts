@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { FeedClient } from "./support/feed-client.ts";
 import { useMongo } from "./support/harness.ts";
 import { uniqueDatabase } from "./support/mongo-target.ts";
-import { scrape, valueOf } from "./support/prometheus-text.ts";
+import { scrape, seriesValue } from "./support/prometheus-text.ts";
 import { postJson, startTestFeed } from "./support/test-feed.ts";
 
 const mongo = useMongo();
@@ -41,8 +41,8 @@ test("metrics are valid, bounded, and move with the traffic", async () => {
   expect((await refused.closed).code).toBe(4400);
 
   const during = await scrape(feed.http);
-  const grew = (name: string, labels: Record<string, string> = {}) => valueOf(during, name, labels) - valueOf(before, name, labels);
-  expect(valueOf(during, "mongo_feed_connections")).toBe(4);
+  const grew = (name: string, labels: Record<string, string> = {}) => seriesValue(during, name, labels) - seriesValue(before, name, labels);
+  expect(seriesValue(during, "mongo_feed_connections")).toBe(4);
   expect(grew("mongo_feed_change_events_total", { operation: "insert" })).toBe(5);
   expect(grew("mongo_feed_change_events_total", { operation: "update" })).toBe(1);
   expect(grew("mongo_feed_change_events_total", { operation: "delete" })).toBe(1);
@@ -57,7 +57,7 @@ test("metrics are valid, bounded, and move with the traffic", async () => {
   expect(grew("mongo_feed_http_request_duration_seconds", { route: "/posts" })).toBe(5);
   expect(grew("mongo_feed_commit_to_publish_seconds")).toBe(7);
   expect(grew("mongo_feed_broadcast_duration_seconds")).toBe(7);
-  expect(valueOf(during, "mongo_feed_history_events")).toBe(valueOf(before, "mongo_feed_history_events") + 7);
+  expect(seriesValue(during, "mongo_feed_history_events")).toBe(seriesValue(before, "mongo_feed_history_events") + 7);
 
   // A request for a path that does not exist is counted under one label, never its own path.
   await fetch(`${feed.http}/random-${crypto.randomUUID()}`);
@@ -67,8 +67,8 @@ test("metrics are valid, bounded, and move with the traffic", async () => {
   }
   await feed.observed.waitFor("socket-closed", (event) => event.connections === 0);
   const after = await scrape(feed.http);
-  expect(valueOf(after, "mongo_feed_connections")).toBe(0);
-  expect(valueOf(after, "mongo_feed_http_requests_total", { method: "GET", route: "unmatched", status: "404" })).toBe(1);
+  expect(seriesValue(after, "mongo_feed_connections")).toBe(0);
+  expect(seriesValue(after, "mongo_feed_http_requests_total", { method: "GET", route: "unmatched", status: "404" })).toBe(1);
   for (const [name, family] of after) {
     if (name.startsWith("mongo_feed_nodejs_") || name.startsWith("mongo_feed_process_")) continue;
     for (const series of family.metrics) for (const label of Object.keys(series.labels ?? {})) expect(LABELS).toContain(label);

@@ -36,7 +36,11 @@ function keepPosting(http: string, writers: number) {
   const until = async (condition: (answers: Answer[]) => boolean, what: string) => {
     await waitUntil(progress, what, () => condition(answers), { timeoutMs: 45_000, seen: () => `${answers.length} answers` });
   };
-  return { answers, until, stop: () => ((stopped = true), done) };
+  const stop = () => {
+    stopped = true;
+    return done;
+  };
+  return { answers, until, stop };
 }
 
 async function readinessProblem(feed: TestFeed): Promise<Record<string, unknown>> {

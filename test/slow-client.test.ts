@@ -28,8 +28,7 @@ test("a stalled client is closed with 1013 while 20 healthy clients receive ever
     let buffered = "";
     for await (const chunk of stalled.stdout) {
       buffered += decoder.decode(chunk, { stream: true });
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
+      for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
         yield JSON.parse(buffered.slice(0, newline)) as { event: string; code?: number; reason?: string; positions?: string[] };
         buffered = buffered.slice(newline + 1);
       }

@@ -15,9 +15,10 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 export function tokenFromAuthorization(request: Request): FoundToken {
   const header = request.headers.get("authorization");
   if (header === null) return { kind: "none" };
-  const match = /^Bearer +(\S+) *$/i.exec(header);
-  if (!match || !B64TOKEN.test(match[1]!)) return { kind: "malformed", description: "send the token as Authorization: Bearer <token>" };
-  return { kind: "token", token: match[1]! };
+  const token = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+  if (token === undefined || !B64TOKEN.test(token))
+    return { kind: "malformed", description: "send the token as Authorization: Bearer <token>" };
+  return { kind: "token", token };
 }
 
 /** The subprotocols a handshake asks for, in order. */

@@ -1,15 +1,17 @@
 /** Items waiting for an async iterator: pushed as they come, taken in order, ended once. */
 export class ItemQueue<T> {
-  readonly #items: T[] = [];
+  /** Kept as the results `next` hands out, so an item that is itself undefined is still an item. */
+  readonly #results: IteratorYieldResult<T>[] = [];
   #waiting: ((result: IteratorResult<T>) => void) | undefined;
   #ended = false;
 
   push(item: T): void {
     if (this.#ended) return;
+    const result: IteratorYieldResult<T> = { value: item, done: false };
     const waiting = this.#waiting;
     this.#waiting = undefined;
-    if (waiting) waiting({ value: item, done: false });
-    else this.#items.push(item);
+    if (waiting) waiting(result);
+    else this.#results.push(result);
   }
 
   end(): void {
@@ -22,9 +24,12 @@ export class ItemQueue<T> {
   iterate(): AsyncIterator<T> {
     return {
       next: () => {
-        if (this.#items.length > 0) return Promise.resolve({ value: this.#items.shift()!, done: false });
+        const queued = this.#results.shift();
+        if (queued) return Promise.resolve(queued);
         if (this.#ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (this.#waiting = resolve));
+        return new Promise((resolve) => {
+          this.#waiting = resolve;
+        });
       },
       return: () => {
         this.end();

@@ -138,22 +138,22 @@ export function openFeed(options: FeedOptions): Feed {
 
   async function snapshot(): Promise<void> {
     const posts = new Map<string, PostView>();
-    let next: string | null = `/posts?${filterQuery(filter, new URLSearchParams({ limit: "100" }))}`;
-    let snapshotPosition: Position | undefined;
     const bearer = await token();
-    while (next && posts.size < maxPosts) {
-      const response = await fetchImpl(new URL(next, base), { headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
+    const page = async (path: string) => {
+      const response = await fetchImpl(new URL(path, base), { headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
       if (!response.ok) throw new SnapshotRefused(response.status, await response.text());
-      const page = (await response.json()) as { posts: PostView[]; position: Position; next: string | null };
-      snapshotPosition ??= page.position;
-      for (const post of page.posts) posts.set(post.id, post);
-      next = page.next;
-    }
+      const found = (await response.json()) as { posts: PostView[]; position: Position; next: string | null };
+      for (const post of found.posts) posts.set(post.id, post);
+      return found;
+    };
+    // The first page always: its position is where the socket resumes from.
+    const first = await page(`/posts?${filterQuery(filter, new URLSearchParams({ limit: "100" }))}`);
+    for (let next = first.next; next && posts.size < maxPosts; ) next = (await page(next)).next;
     if (stopped) return;
     view.clear();
     for (const [id, post] of posts) view.set(id, post);
-    position = snapshotPosition;
-    const item: FeedItem = { type: "reset", posts: newestFirst(view), position: snapshotPosition! };
+    position = first.position;
+    const item: FeedItem = { type: "reset", posts: newestFirst(view), position: first.position };
     queue.push(item);
     emit("reset", item.posts, item.position);
   }
@@ -268,7 +268,10 @@ export function openFeed(options: FeedOptions): Feed {
     },
     on(event, listener) {
       let set = listeners.get(event);
-      if (!set) listeners.set(event, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        listeners.set(event, set);
+      }
       set.add(listener as Listeners[keyof Listeners]);
       return () => void set.delete(listener as Listeners[keyof Listeners]);
     },

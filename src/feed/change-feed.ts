@@ -102,7 +102,14 @@ export class ChangeFeed {
   waitForTime(time: bigint, timeoutMs: number): Promise<boolean> {
     if (this.#streamTime >= time) return Promise.resolve(true);
     const { promise, resolve } = Promise.withResolvers<boolean>();
-    const waiter: Waiter = { time, resolve: (reached) => (clearTimeout(timer), this.#waiters.delete(waiter), resolve(reached)) };
+    const waiter: Waiter = {
+      time,
+      resolve: (reached) => {
+        clearTimeout(timer);
+        this.#waiters.delete(waiter);
+        resolve(reached);
+      },
+    };
     const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
     this.#waiters.add(waiter);
     return promise;
@@ -130,7 +137,8 @@ export class ChangeFeed {
     const checkpoint = await this.options.checkpoints.load();
     if (!checkpoint) return undefined;
     // A floor older than the history window would replay events nobody can ask for any more.
-    const resumeFrom = history.isTooOld(floorOf(checkpoint.floor)!.time) ? checkpoint.head : checkpoint.floor;
+    const savedFloor = floorOf(checkpoint.floor);
+    const resumeFrom = savedFloor && !history.isTooOld(savedFloor.time) ? checkpoint.floor : checkpoint.head;
     this.options.fanout.startHistoryAt(floorOf(resumeFrom));
     this.#checkpointedFloor = history.floor?.position;
     this.options.observations.emit({ type: "stream-resuming", floor: history.floor?.position });
@@ -148,9 +156,9 @@ export class ChangeFeed {
       const closeStream = () => void stream?.close().catch(() => {});
       signal.addEventListener("abort", closeStream, { once: true });
       try {
-        if (!prepared) this.#source = this.#imageSource(await this.options.prepare());
+        if (!prepared || this.#source === undefined) this.#source = this.#imageSource(await this.options.prepare());
         prepared = true;
-        const source = this.#source!;
+        const source = this.#source;
         const { pipeline, options } = feedWatch(source);
         stream = this.options.collection.watch<StoredPost, PostsChange>(pipeline, {
           ...options,
@@ -165,15 +173,17 @@ export class ChangeFeed {
         if (!history.floor) change = this.#startFresh(stream, change, source);
         if (!this.#up) this.#markUp();
         while (!signal.aborted) {
-          if (change) this.#observeRead(change);
-          const event = change && toFeedEvent(change, source);
-          if (event?.kind === "invalidate") {
-            startAfter = change!._id;
-            prepared = false;
-            this.#invalidated(event);
-            break;
+          if (change) {
+            this.#observeRead(change);
+            const event = toFeedEvent(change, source);
+            if (event.kind === "invalidate") {
+              startAfter = change._id;
+              prepared = false;
+              this.#invalidated(event);
+              break;
+            }
+            this.#deliver(event);
           }
-          if (event) this.#deliver(event);
           const ready = this.options.fanout.ready(); // between events, never within one
           if (ready) await ready;
           if (stream.bufferedCount() === 0) startAfter = this.#batchEnded(stream) ?? startAfter;

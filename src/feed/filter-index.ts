@@ -84,13 +84,19 @@ export class FilterIndex {
         : canonical.author
           ? [this.#byAuthor, canonical.author]
           : [undefined, []];
-    if (!map) yield [this.#open];
-    for (const key of keys) yield [bucket(map!, key), () => map!.delete(key)];
+    if (!map) {
+      yield [this.#open];
+      return;
+    }
+    for (const key of keys) yield [bucket(map, key), () => map.delete(key)];
   }
 }
 
 function bucket(map: Map<string, Set<Subscription>>, key: string): Set<Subscription> {
   let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
   return set;
 }

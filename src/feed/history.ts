@@ -84,18 +84,25 @@ export class FeedHistory {
     if (time < this.#floor.time) return "position-expired";
     if (!isSnapshotPosition(since)) return "position-unknown";
     let index = this.#entries.length;
-    while (index > this.#head && this.#entries[index - 1]!.change.time > time) index--;
+    while (index > this.#head && this.#entryAt(index - 1).change.time > time) index--;
     return this.#framesFrom(index, filter);
   }
 
   #framesFrom(index: number, filter: CompiledFilter): ReplayFrame[] {
     const frames: ReplayFrame[] = [];
     for (let at = index; at < this.#entries.length; at++) {
-      const { change, frames: cache } = this.#entries[at]!;
+      const { change, frames: cache } = this.#entryAt(at);
       const kind = frameKindFor(change, filter);
       if (kind) frames.push({ kind, frame: frameOf(change, kind, cache) });
     }
     return frames;
+  }
+
+  /** The entry at `index`, which callers only ask for between the head and the end. */
+  #entryAt(index: number): HistoryEntry {
+    const entry = this.#entries[index];
+    if (!entry) throw new RangeError(`the history has no entry at ${index} (head ${this.#head}, length ${this.#entries.length})`);
+    return entry;
   }
 
   #indexOf(sequence: number): number {
@@ -105,7 +112,7 @@ export class FeedHistory {
   #evict(): void {
     const expiredBefore = this.now() - this.limits.ttlMs;
     while (this.size > 0) {
-      const oldest = this.#entries[this.#head]!;
+      const oldest = this.#entryAt(this.#head);
       if (this.size <= this.limits.size && oldest.storedAt >= expiredBefore) break;
       this.#sequenceOf.delete(oldest.change.position);
       this.#floor = { position: oldest.change.position, time: oldest.change.time };

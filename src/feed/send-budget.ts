@@ -37,7 +37,12 @@ export class SendBudget {
   /** Bytes still held by sockets closing gracefully. */
   get closingBytes(): number {
     const now = this.now();
-    while (this.#held.length > 0 && this.#held[0]!.until <= now) this.#heldBytes -= this.#held.shift()!.bytes;
+    let oldest = this.#held[0];
+    while (oldest && oldest.until <= now) {
+      this.#held.shift();
+      this.#heldBytes -= oldest.bytes;
+      oldest = this.#held[0];
+    }
     return this.#heldBytes;
   }
 
@@ -84,16 +89,15 @@ export class SendBudget {
     if (openBytes + closingBefore <= half) return relief;
 
     const heaviest = open.filter((entry) => entry.bytes > 0).sort((a, b) => b.bytes - a.bytes);
-    let next = 0;
-    for (; next < heaviest.length && openBytes + closingBefore > this.budget; next++) {
-      relief.drop.push(heaviest[next]!.socket);
-      openBytes -= heaviest[next]!.bytes;
-    }
-    // Each of these stops growing and goes once delivered or timed out: counted as relieved here.
     let closing = closingBefore;
-    for (; next < heaviest.length && openBytes + closingBefore > half; next++) {
-      const { socket, bytes } = heaviest[next]!;
-      if (closing + bytes > half) break;
+    for (const { socket, bytes } of heaviest) {
+      if (openBytes + closingBefore > this.budget) {
+        relief.drop.push(socket);
+        openBytes -= bytes;
+        continue;
+      }
+      // Each of these stops growing and goes once delivered or timed out: counted as relieved here.
+      if (openBytes + closingBefore <= half || closing + bytes > half) break;
       relief.close.push(socket);
       openBytes -= bytes;
       closing += bytes;

@@ -67,8 +67,13 @@ export class SocketAuth {
 
   #arm(ws: FeedSocket): void {
     clearTimeout(ws.data.expiryTimer);
-    const delay = ws.data.identity!.expiresAt - this.now();
-    if (delay <= 0) return this.#close(ws, CloseCodes.tokenExpired.code, CloseCodes.tokenExpired.reason);
+    const expiresAt = ws.data.identity?.expiresAt;
+    if (expiresAt === undefined) return; // anonymous: nothing expires
+    const delay = expiresAt - this.now();
+    if (delay <= 0) {
+      this.#close(ws, CloseCodes.tokenExpired.code, CloseCodes.tokenExpired.reason);
+      return;
+    }
     ws.data.expiryTimer = setTimeout(
       () => {
         if (ws.readyState === OPEN) this.#arm(ws);

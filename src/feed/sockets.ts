@@ -153,7 +153,8 @@ export class FeedSockets implements Publisher {
     const { refusal } = ws.data;
     if (refusal) {
       this.options.observations.emit({ type: "socket-refused", code: refusal.code, reason: refusal.reason });
-      return this.#closeWith(ws, refusal); // never replayed to, never subscribed
+      this.#closeWith(ws, refusal); // never replayed to, never subscribed
+      return;
     }
     this.#open.add(ws);
     this.options.observations.emit({ type: "socket-opened", connections: this.#open.size });
@@ -161,7 +162,10 @@ export class FeedSockets implements Publisher {
     if (ws.readyState !== 1) return; // its token expired during the handshake
     const subscription = this.options.filters.join(ws.data.filter);
     ws.data.subscription = subscription;
-    if (ws.data.since !== undefined && !this.#replay(ws, ws.data.since, subscription)) return this.#closeSlow(ws, ws.getBufferedAmount());
+    if (ws.data.since !== undefined && !this.#replay(ws, ws.data.since, subscription)) {
+      this.#closeSlow(ws, ws.getBufferedAmount());
+      return;
+    }
     ws.subscribe(subscription.topic);
   }
 

@@ -45,7 +45,8 @@ export function clientAddressResolver(trust: ProxyTrust, onIgnoredForwardedFor: 
   const trusted = new BlockList();
   if (trust.hops === "listed") {
     for (const entry of trust.proxies) {
-      const block = blockEntry(entry)!;
+      const block = blockEntry(entry);
+      if (!block) throw new Error(`TRUST_PROXY: ${JSON.stringify(entry)} is neither an IP address nor a CIDR range`); // parseProxyTrust refuses it first
       if (block.prefix === undefined) trusted.addAddress(block.address, block.family);
       else trusted.addSubnet(block.address, block.prefix, block.family);
     }
@@ -70,9 +71,9 @@ export function clientAddressResolver(trust: ProxyTrust, onIgnoredForwardedFor: 
     }
     if (!isTrusted(peer)) return peer;
     const hops = forwarded.split(",").map((hop) => hop.trim());
-    if (trust.hops === "one") return isIP(hops.at(-1) ?? "") ? hops.at(-1)! : peer;
-    for (let index = hops.length - 1; index >= 0; index--) {
-      const hop = hops[index]!;
+    const last = hops.at(-1);
+    if (trust.hops === "one") return last !== undefined && isIP(last) ? last : peer;
+    for (const hop of hops.toReversed()) {
       if (!isIP(hop)) return peer; // a malformed chain says nothing we can trust
       if (!isTrusted(hop)) return hop;
     }

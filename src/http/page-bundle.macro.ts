@@ -23,9 +23,9 @@ export function pageBundle(): PageBundle {
     if (build.exitCode !== 0) throw new Error(`could not bundle the page: ${build.stderr.toString()}`);
     const html = readFileSync(join(out, "index.html"), "utf8");
     const hashes = (tag: string) =>
-      [...html.matchAll(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`, "g"))].map(
-        (match) => `'sha256-${new Bun.CryptoHasher("sha256").update(match[1]!).digest("base64")}'`,
-      );
+      [...html.matchAll(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`, "g"))]
+        .flatMap((match) => match.slice(1)) // each match's one group: the element's text
+        .map((text) => `'sha256-${new Bun.CryptoHasher("sha256").update(text).digest("base64")}'`);
     const contentSecurityPolicy = [
       "default-src 'none'",
       `script-src ${hashes("script").join(" ")}`,

@@ -46,7 +46,10 @@ export class WriteRateLimiter {
     if (allowed) bucket.tokens -= 1;
     this.#buckets.delete(identity); // re-inserted last: the Map's order is least recently used first
     this.#buckets.set(identity, bucket);
-    if (this.#buckets.size > this.maxBuckets) this.#buckets.delete(this.#buckets.keys().next().value!);
+    if (this.#buckets.size > this.maxBuckets) {
+      const leastRecentlyUsed = this.#buckets.keys().next();
+      if (!leastRecentlyUsed.done) this.#buckets.delete(leastRecentlyUsed.value);
+    }
 
     const remaining = Math.floor(bucket.tokens);
     const full = bucket.tokens >= this.limit.burst;

@@ -45,11 +45,11 @@ export class GroupCommit {
         batch.map((item) => item.post),
         AbortSignal.any(batch.map((item) => item.signal)),
       );
-      batch.forEach((item, index) => {
+      for (const [index, item] of batch.entries()) {
         const own = refused.get(index);
         if (own) item.reject(own);
         else item.resolve();
-      });
+      }
     } catch (error) {
       // One outcome for all: unknown (each with its own id, to look it up) or certainly not written.
       for (const item of batch) {

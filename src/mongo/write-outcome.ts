@@ -1,4 +1,4 @@
-import { MongoBulkWriteError, MongoServerError, type WriteError } from "mongodb";
+import { type MongoBulkWriteError, MongoServerError, type WriteError } from "mongodb";
 
 /** What the write would have done to the post. */
 export type WriteAction = "stored" | "edited" | "deleted";

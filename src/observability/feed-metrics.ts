@@ -68,6 +68,7 @@ export class FeedMetrics {
     return this.registry.metrics();
   }
 
+  /** Every type is named here (the `never` below fails the typecheck otherwise), with why when it counts nothing. */
   #record(observation: Observation): void {
     switch (observation.type) {
       case "socket-opened":
@@ -109,6 +110,42 @@ export class FeedMetrics {
           observation.durationMs / 1000,
         );
       }
+      // Counted by what they lead to: the HTTP answer (http_requests_total, by status), the close
+      // (server_closes_total, by code) or the resync frames (resyncs_total, by reason).
+      case "request": // its answer
+      case "request-aborted": // its 400 answer
+      case "access-refused": // its 401, 403 or 503 answer, or the refused socket's close
+      case "write-rate-limited": // its 429 answer
+      case "connection-refused": // its 429 or 503 answer, before any upgrade
+      case "socket-refused": // its close
+      case "slow-client-closed": // its close (1013) or drop (1006)
+      case "send-budget-exceeded": // the closes and drops it decides
+      case "stream-resync": // the resync frames sent to every socket
+      case "post-image-missing": // the resync frames sent to every socket
+        return;
+      // Once per process, or a state that another place reports (GET /health/ready, the log): nothing to rate.
+      case "listening":
+      case "limits":
+      case "signal-received":
+      case "shutting-down":
+      case "stopped":
+      case "auth-off":
+      case "forwarded-for-ignored": // logged once, whatever the number of requests
+      case "images-unavailable":
+      case "stream-resuming":
+      case "stream-up":
+      case "readiness-changed":
+        return;
+      // One per socket and token: a debug line, no series.
+      case "token-refreshed":
+        return;
+      // Rare faults, each worth its own warning line; no counter yet.
+      case "document-skipped":
+      case "checkpoint-failed":
+      case "jwks-unavailable":
+        return;
+      default:
+        observation satisfies never;
     }
   }
 
@@ -119,9 +156,15 @@ export class FeedMetrics {
   readonly #children = new Map<object, Map<string, unknown>>();
   #child<M extends Counter | Histogram>(metric: M, key: string, labels: Record<string, string>): ReturnType<M["labels"]> {
     let children = this.#children.get(metric);
-    if (!children) this.#children.set(metric, (children = new Map()));
+    if (!children) {
+      children = new Map();
+      this.#children.set(metric, children);
+    }
     let child = children.get(key);
-    if (!child) children.set(key, (child = metric.labels(labels)));
+    if (!child) {
+      child = metric.labels(labels);
+      children.set(key, child);
+    }
     return child as ReturnType<M["labels"]>;
   }
 

@@ -3,7 +3,10 @@ import type { Observation, Observations } from "./observations.ts";
 
 type Line = [LogLevel, string] | undefined;
 
-/** How each observation reads in the log; the fields are the observation's own, plus `event`. */
+/**
+ * How each observation reads in the log; the fields are the observation's own, plus `event`.
+ * Every type is named here (the `never` below fails the typecheck otherwise), even those that have no line.
+ */
 function lineFor(observation: Observation): Line {
   switch (observation.type) {
     case "listening":
@@ -81,7 +84,12 @@ function lineFor(observation: Observation): Line {
       return ["info", "MongoDB has a new primary"];
     case "readiness-changed":
       if (!observation.ready) return ["warn", "not ready"];
-      return observation.primary ? ["info", "ready"] : ["warn", "ready without a primary: the feed streams, writes wait for an election"];
+      return observation.primary
+        ? ["info", "ready again"]
+        : ["warn", "ready without a primary: the feed streams, writes wait for an election"];
+    default:
+      observation satisfies never;
+      return undefined;
   }
 }
 

@@ -2,7 +2,12 @@
 // Everything shown is set as text (textContent), never as HTML: a post's content is text.
 import { type Feed, openFeed, type PostView } from "../client/index.ts";
 
-const element = <T extends Element>(selector: string) => document.querySelector<T>(selector)!;
+/** The element `selector` finds in `within`; the page's own markup has each one, so a miss is a bug said out loud. */
+function element<T extends Element>(selector: string, within: ParentNode = document): T {
+  const found = within.querySelector<T>(selector);
+  if (!found) throw new Error(`the page has no ${selector}`);
+  return found;
+}
 const form = element<HTMLFormElement>('[data-testid="compose"]');
 const list = element<HTMLOListElement>('[data-testid="posts"]');
 const error = element<HTMLOutputElement>('[data-testid="error"]');
@@ -47,9 +52,9 @@ function schedule(): void {
 
 function render(): void {
   const posts = feed.newestFirst();
-  const existing = new Map([...list.children].map((item) => [(item as HTMLElement).dataset.id!, item as HTMLLIElement]));
+  const existing = new Map([...list.children].map((item) => [(item as HTMLElement).dataset.id, item as HTMLLIElement]));
   const items = posts.map((post) =>
-    fill(existing.get(post.id) ?? (template.content.firstElementChild!.cloneNode(true) as HTMLLIElement), post),
+    fill(existing.get(post.id) ?? (element("li", template.content).cloneNode(true) as HTMLLIElement), post),
   );
   list.replaceChildren(...items);
   element('[data-testid="count"]').textContent = String(posts.length);
@@ -60,12 +65,12 @@ function fill(item: HTMLLIElement, post: PostView): HTMLLIElement {
   if (item.dataset.editing) return item; // keep what the user is typing
   item.dataset.id = post.id;
   item.dataset.testid = "post";
-  item.querySelector(".author")!.textContent = post.author;
-  const created = item.querySelector("time")!;
+  element(".author", item).textContent = post.author;
+  const created = element<HTMLTimeElement>("time", item);
   created.dateTime = post.createdAt;
   created.textContent = new Date(post.createdAt).toLocaleString();
-  item.querySelector(".edited")!.textContent = post.updatedAt ? `edited ${new Date(post.updatedAt).toLocaleString()}` : "";
-  item.querySelector(".content")!.textContent = post.content;
+  element(".edited", item).textContent = post.updatedAt ? `edited ${new Date(post.updatedAt).toLocaleString()}` : "";
+  element(".content", item).textContent = post.content;
   return item;
 }
 
@@ -92,8 +97,8 @@ form.addEventListener("submit", async (event) => {
 list.addEventListener("click", async (event) => {
   const button = (event.target as Element).closest("button");
   const item = button?.closest("li");
-  if (!button || !item) return;
-  const id = item.dataset.id!;
+  const id = item?.dataset.id;
+  if (!button || !item || id === undefined) return;
   if (button.classList.contains("delete")) {
     await send("DELETE", `/posts/${id}`);
   } else if (button.classList.contains("edit") && !item.dataset.editing) {
@@ -112,8 +117,8 @@ function startEditing(item: HTMLLIElement, content: string): void {
   const cancel = document.createElement("button");
   cancel.type = "button";
   cancel.textContent = "Cancel";
-  const paragraph = item.querySelector(".content")!;
-  const actions = item.querySelector(".actions")!;
+  const paragraph = element(".content", item);
+  const actions = element(".actions", item);
   const previous = [...actions.childNodes];
   paragraph.replaceWith(editor);
   actions.replaceChildren(save, cancel);

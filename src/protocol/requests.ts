@@ -12,6 +12,7 @@ import { POST_ID_PATTERN } from "./post-view.ts";
 const plainText = (allowed: string, forbidden: string) =>
   new RegExp(`^(?:[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF${forbidden}]|[${allowed}]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF])*$`);
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters (C0, DEL, C1) is this pattern's whole job
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
 
 type Characters = { allowed: string; allowedNames: string; forbidden?: string; forbiddenNames?: string };

@@ -34,7 +34,12 @@ async function openSockets(urls: string[]): Promise<{ received: () => number; cl
       ),
     );
   }
-  return { received: () => received, close: () => sockets.forEach((socket) => socket.close()) };
+  return {
+    received: () => received,
+    close: () => {
+      for (const socket of sockets) socket.close();
+    },
+  };
 }
 
 async function measure(uri: string, filtered: boolean): Promise<Figures> {

@@ -35,7 +35,7 @@ export async function scrape(http: string): Promise<Map<string, MetricFamily>> {
 }
 
 /** The value of one series (labels matched exactly; a missing series is 0); a histogram's is its count. */
-export function valueOf(families: Map<string, MetricFamily>, name: string, labels: Record<string, string> = {}): number {
+export function seriesValue(families: Map<string, MetricFamily>, name: string, labels: Record<string, string> = {}): number {
   const family = families.get(name)?.type === "HISTOGRAM" ? families.get(`${name}_count`) : families.get(name);
   const wanted = Object.entries(labels);
   const series = family?.metrics.find((metric) => {

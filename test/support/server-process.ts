@@ -80,8 +80,7 @@ export class ServerProcess implements AsyncDisposable {
     let buffered = "";
     for await (const chunk of stream) {
       buffered += decoder.decode(chunk, { stream: true });
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
+      for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         if (line.trim()) onLine(line);

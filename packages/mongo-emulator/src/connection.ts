@@ -136,8 +136,7 @@ export class Connection implements ConnectionInfo {
 
   /** The socket can take more bytes. */
   onDrain(): void {
-    while (this.#unsent.length > 0 && !this.#closed) {
-      const buf = this.#unsent[0]!;
+    for (let buf = this.#unsent[0]; buf !== undefined && !this.#closed; buf = this.#unsent[0]) {
       const written = this.socket.write(buf);
       if (written < buf.length) {
         this.#unsent[0] = buf.subarray(Math.max(written, 0));

@@ -11,6 +11,9 @@ const TABLE = (() => {
 
 export function crc32c(bytes: Uint8Array): number {
   let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+  for (const byte of bytes) {
+    // biome-ignore lint/style/noNonNullAssertion: the index is masked to 0-255 and TABLE has 256 entries
+    crc = TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  }
   return (crc ^ 0xffffffff) >>> 0;
 }

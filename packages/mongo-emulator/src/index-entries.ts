@@ -15,7 +15,10 @@ const compiled = new WeakMap<IndexSpec, Predicate>();
 export function isIndexed(index: IndexSpec, doc: Document): boolean {
   if (isPlainObject(index.partialFilterExpression)) {
     let predicate = compiled.get(index);
-    if (!predicate) compiled.set(index, (predicate = compileFilter(index.partialFilterExpression)));
+    if (!predicate) {
+      predicate = compileFilter(index.partialFilterExpression);
+      compiled.set(index, predicate);
+    }
     return predicate(doc);
   }
   if (index.sparse === true) return Object.keys(index.key).some((field) => hasPath(doc, field));

@@ -15,7 +15,9 @@ export interface IndexSpec {
 export class Collection {
   readonly uuid = new UUID();
   readonly docs = new Map<string, Document>();
-  indexes: IndexSpec[] = [{ v: 2, key: { _id: 1 }, name: "_id_" }];
+  /** Every collection's first index, which dropIndexes refuses to drop. */
+  readonly idIndex: IndexSpec = { v: 2, key: { _id: 1 }, name: "_id_" };
+  indexes: IndexSpec[] = [this.idIndex];
 
   constructor(
     public db: string,
@@ -58,7 +60,10 @@ export class Store {
     validateNamespace(db, name);
     if (this.get(db, name)) throw new CommandError(48, `Collection ${db}.${name} already exists.`);
     let colls = this.#dbs.get(db);
-    if (!colls) this.#dbs.set(db, (colls = new Map()));
+    if (!colls) {
+      colls = new Map();
+      this.#dbs.set(db, colls);
+    }
     const coll = new Collection(db, name, options);
     colls.set(name, coll);
     const operationDescription: Document = { idIndex: { v: 2, key: { _id: 1 }, name: "_id_" } };
@@ -99,7 +104,10 @@ export class Store {
     }
     this.#dbs.get(db)?.delete(name);
     let colls = this.#dbs.get(toDb);
-    if (!colls) this.#dbs.set(toDb, (colls = new Map()));
+    if (!colls) {
+      colls = new Map();
+      this.#dbs.set(toDb, colls);
+    }
     coll.db = toDb;
     coll.name = toName;
     colls.set(toName, coll);

@@ -61,7 +61,8 @@ export class TtlMonitor {
   }
 
   #expire(coll: Collection, index: IndexSpec, now: number): void {
-    const field = Object.keys(index.key)[0]!;
+    const [field] = Object.keys(index.key);
+    if (field === undefined) return; // isTtlIndex holds exactly one key field
     const cutoff = now - (index.expireAfterSeconds as number) * 1000;
     const expired: Document[] = [];
     for (const doc of coll.docs.values()) {

@@ -21,7 +21,7 @@ export function withIdFirst(doc: Document): Document {
 /** Inserts an owned document (already `_id`-first) and logs an insert event. */
 export function insertDocument(oplog: Oplog, coll: Collection, doc: Document): void {
   const key = keyOf(doc._id);
-  if (coll.docs.has(key)) throw duplicateKey(coll, coll.indexes[0]!, { _id: doc._id });
+  if (coll.docs.has(key)) throw duplicateKey(coll, coll.idIndex, { _id: doc._id });
   checkUniqueIndexes(coll, doc, key);
   coll.docs.set(key, doc);
   oplog.append({
@@ -75,7 +75,7 @@ export function computeUpdate(
   const after = cloneValue(before);
   const modified: { op: string; path: string; exact: boolean }[] = [];
   for (const [op, spec] of Object.entries(update)) {
-    if (!op.startsWith("$")) throw new CommandError(9, "Unknown modifier: " + op);
+    if (!op.startsWith("$")) throw new CommandError(9, `Unknown modifier: ${op}`);
     if (spec === null || typeof spec !== "object") {
       throw new CommandError(9, `Modifiers operate on fields but we found type ${typeof spec} instead.`);
     }

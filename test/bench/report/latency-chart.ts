@@ -6,7 +6,7 @@ const HEIGHT = 460;
 const MARGIN = { top: 56, right: 210, bottom: 56, left: 70 };
 const FLOOR_MS = 0.1; // a log axis has no zero: latencies below this (a frame can beat its ack) are drawn on it
 
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const round = (value: number) => Math.round(value * 10) / 10;
 
 /**
@@ -27,8 +27,8 @@ export function latencyChart(series: LatencySeries[], title: string, subtitle: s
 
   const parts: string[] = [];
   parts.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`);
-  parts.push(`<text x="${MARGIN.left}" y="24" font-size="16" font-weight="bold">${escape(title)}</text>`);
-  parts.push(`<text x="${MARGIN.left}" y="42" font-size="11" fill="#555">${escape(subtitle)}</text>`);
+  parts.push(`<text x="${MARGIN.left}" y="24" font-size="16" font-weight="bold">${escapeXml(title)}</text>`);
+  parts.push(`<text x="${MARGIN.left}" y="42" font-size="11" fill="#555">${escapeXml(subtitle)}</text>`);
 
   for (let ms = FLOOR_MS; ms <= yMax * 1.001; ms *= 10) {
     const label = ms >= 1000 ? `${ms / 1000} s` : `${round(ms)} ms`;
@@ -65,13 +65,13 @@ export function latencyChart(series: LatencySeries[], title: string, subtitle: s
     const legendY = MARGIN.top + 12 + index * 22;
     const legendX = MARGIN.left + plotWidth + 16;
     parts.push(`<line x1="${legendX}" x2="${legendX + 24}" y1="${legendY}" y2="${legendY}" stroke="${line.color}" stroke-width="3"/>`);
-    parts.push(`<text x="${legendX + 30}" y="${legendY + 4}" font-size="12">${escape(line.label)}</text>`);
+    parts.push(`<text x="${legendX + 30}" y="${legendY + 4}" font-size="12">${escapeXml(line.label)}</text>`);
   });
   const notesY = MARGIN.top + 12 + series.length * 22 + 10;
   const notesX = MARGIN.left + plotWidth + 16;
   const notes = ["solid: p50, dashed: p99", "hollow: fell behind", `below ${FLOOR_MS} ms: drawn at ${FLOOR_MS} ms`];
   notes.forEach((note, index) => {
-    parts.push(`<text x="${notesX}" y="${notesY + index * 16}" font-size="11" fill="#555">${escape(note)}</text>`);
+    parts.push(`<text x="${notesX}" y="${notesY + index * 16}" font-size="11" fill="#555">${escapeXml(note)}</text>`);
   });
 
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif">\n${parts.join("\n")}\n</svg>\n`;

@@ -1,7 +1,7 @@
 // Defends: a change document maps to exactly one feed event, without MongoDB: the post as of the change, what it was before, and what is skipped and why.
 import { describe, expect, test } from "bun:test";
 import { ObjectId, Timestamp } from "mongodb";
-import { type PostsChange, toFeedEvent } from "../src/feed/feed-event.ts";
+import { type PostsChange, toFeedEvent } from "../../src/feed/feed-event.ts";
 
 const _id = new ObjectId("6650c5d2e4b0a1b2c3d4e5f6");
 const id = _id.toHexString();

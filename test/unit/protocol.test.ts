@@ -3,13 +3,13 @@ import { describe, expect, test } from "bun:test";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { feedUpgradeRoute } from "../src/http/routes/feed-upgrade.ts";
-import { healthRoutes } from "../src/http/routes/health.ts";
-import { postsRoutes } from "../src/http/routes/posts.ts";
-import type { AnySchema } from "../src/http/route.ts";
-import { FeedFrameSchema } from "../src/protocol/frames.ts";
+import { feedUpgradeRoute } from "../../src/http/routes/feed-upgrade.ts";
+import { healthRoutes } from "../../src/http/routes/health.ts";
+import { postsRoutes } from "../../src/http/routes/posts.ts";
+import type { AnySchema } from "../../src/http/route.ts";
+import { FeedFrameSchema } from "../../src/protocol/frames.ts";
 
-const protocolDir = new URL("../src/protocol/", import.meta.url).pathname;
+const protocolDir = new URL("../../src/protocol/", import.meta.url).pathname;
 
 describe("src/protocol", () => {
   const transpiler = new Bun.Transpiler({ loader: "ts" });

@@ -1,9 +1,9 @@
 // Defends: each change becomes exactly the frame each filter needs for its map to equal the filtered list, and the index finds those filters without scanning them all.
 import { describe, expect, test } from "bun:test";
-import type { PostChange, RoutingKeys, Side } from "../src/feed/feed-event.ts";
-import { FilterIndex } from "../src/feed/filter-index.ts";
-import { compileFilter, type FrameKind, frameKindFor } from "../src/feed/frame-kind.ts";
-import type { FeedFilter } from "../src/protocol/filter.ts";
+import type { PostChange, RoutingKeys, Side } from "../../src/feed/feed-event.ts";
+import { FilterIndex } from "../../src/feed/filter-index.ts";
+import { compileFilter, type FrameKind, frameKindFor } from "../../src/feed/frame-kind.ts";
+import type { FeedFilter } from "../../src/protocol/filter.ts";
 
 const id = "6650c5d2e4b0a1b2c3d4e5f6";
 const other = "6650c5d2e4b0a1b2c3d4e5f7";

@@ -1,7 +1,7 @@
 // Defends: configuration is read once, flags win over the environment, and every problem is named at once.
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig, type Config } from "../src/config/config.ts";
-import { cgroupMemoryLimitFiles, parseCgroupMemoryLimit, parseOpenFileLimit, type HostLimits } from "../src/config/host-limits.ts";
+import { ConfigError, loadConfig, type Config } from "../../src/config/config.ts";
+import { cgroupMemoryLimitFiles, parseCgroupMemoryLimit, parseOpenFileLimit, type HostLimits } from "../../src/config/host-limits.ts";
 
 const host: HostLimits = { openFiles: 20_000, memoryBytes: 8 * 1024 ** 3, memorySource: "cgroup" };
 

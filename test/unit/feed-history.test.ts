@@ -1,10 +1,10 @@
 // Defends: the replay history gives exactly the frames after a position, or says why the client must resync.
 import { describe, expect, test } from "bun:test";
-import type { PostChange, RoutingKeys } from "../src/feed/feed-event.ts";
-import { FeedHistory } from "../src/feed/history.ts";
-import { snapshotPosition } from "../src/feed/position.ts";
-import { compileFilter } from "../src/feed/frame-kind.ts";
-import type { FeedFilter } from "../src/protocol/filter.ts";
+import type { PostChange, RoutingKeys } from "../../src/feed/feed-event.ts";
+import { FeedHistory } from "../../src/feed/history.ts";
+import { snapshotPosition } from "../../src/feed/position.ts";
+import { compileFilter } from "../../src/feed/frame-kind.ts";
+import type { FeedFilter } from "../../src/protocol/filter.ts";
 
 /** A position like a real resume token: 0x82, 8 bytes of cluster time, then event details. */
 const at = (seconds: number, increment: number) => `${snapshotPosition((BigInt(seconds) << 32n) | BigInt(increment))}2B0204`;
