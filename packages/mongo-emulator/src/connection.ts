@@ -99,7 +99,10 @@ export class Connection implements ConnectionInfo {
       bytes = this.#encode(request, failure, responseTo, false);
     }
     this.#write(bytes);
-    if (streaming) this.#stream(request, bytes.readInt32LE(4));
+    if (!streaming) return;
+    // The next streamed reply waits for a change from the one just sent, as mongod's exhaust hello does.
+    request.command.topologyVersion = reply.topologyVersion;
+    this.#stream(request, bytes.readInt32LE(4));
   }
 
   /**

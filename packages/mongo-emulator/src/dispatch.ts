@@ -4,6 +4,8 @@ import { CommandError, RESUMABLE_CHANGE_STREAM_CODES, RETRYABLE_WRITE_CODES } fr
 import type { FailCommandData } from "./fail-points.ts";
 import type { CommandContext, CommandHandler } from "./commands/context.ts";
 import { commandHandlers } from "./commands/registry.ts";
+import { checkMemberRole } from "./member-role.ts";
+import { awaitWriteConcern } from "./write-concern.ts";
 
 /** Marker reply meaning "close the connection without answering". */
 export const CLOSE_CONNECTION: Document = Object.freeze({});
@@ -23,6 +25,11 @@ function execute(ctx: CommandContext, name: string): Document | Promise<Document
   if (!handler) {
     return finish(ctx, new CommandError(59, `no such command: '${name}'`).toReply());
   }
+  try {
+    checkMemberRole(ctx, name);
+  } catch (error) {
+    return finish(ctx, errorReply(error, ctx, name));
+  }
   const retryKey = ctx.state.retryableWrites.keyOf(name, ctx.command);
   if (retryKey !== undefined) {
     const replayed = ctx.state.retryableWrites.replay(retryKey);
@@ -33,14 +40,21 @@ function execute(ctx: CommandContext, name: string): Document | Promise<Document
     if (retryKey !== undefined && !(result instanceof Promise)) ctx.state.retryableWrites.remember(retryKey, result);
     if (result instanceof Promise) {
       return result.then(
-        (reply) => finish(ctx, reply),
+        (reply) => finishWrite(ctx, name, reply),
         (error: unknown) => finish(ctx, errorReply(error, ctx, name)),
       );
     }
-    return finish(ctx, result);
+    return finishWrite(ctx, name, result);
   } catch (error) {
     return finish(ctx, errorReply(error, ctx, name));
   }
+}
+
+/** With several members, a write's reply waits for its write concern. */
+function finishWrite(ctx: CommandContext, name: string, reply: Document): Document | Promise<Document> {
+  if (!ctx.state.replica) return finish(ctx, reply);
+  const acknowledged = awaitWriteConcern(ctx, name, reply);
+  return acknowledged instanceof Promise ? acknowledged.then((done) => finish(ctx, done)) : finish(ctx, acknowledged);
 }
 
 function finish(ctx: CommandContext, reply: Document): Document {

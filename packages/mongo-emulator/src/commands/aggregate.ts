@@ -152,8 +152,8 @@ function startOf(state: EmulatorState, spec: Document): StreamStart {
     if (compareOpTime(before, trimmed) < 0) throw historyLost();
     return { seq: oplog.seqAfter(before), token: encodeResumeToken(before, "highWaterMark"), time: before };
   }
-  const now = oplog.clock.current;
-  return { seq: oplog.endSeq, token: encodeResumeToken(now, "highWaterMark"), time: now };
+  const now = oplog.readableTime;
+  return { seq: oplog.readableEndSeq, token: encodeResumeToken(now, "highWaterMark"), time: now };
 }
 
 function openChangeStream(ctx: CommandContext, spec: Document, stages: Document[]): Document {
