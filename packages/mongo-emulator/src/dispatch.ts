@@ -32,12 +32,14 @@ function execute(ctx: CommandContext, name: string): Document | Promise<Document
   }
   const retryKey = ctx.state.retryableWrites.keyOf(name, ctx.command);
   if (retryKey !== undefined) {
-    const replayed = ctx.state.retryableWrites.replay(retryKey);
+    const { oplog } = ctx.state;
+    const replayed = ctx.state.retryableWrites.replay(retryKey, ctx.state.replica && ((time) => oplog.contains(time)));
     if (replayed) return finish(ctx, replayed);
   }
   try {
     const result = handler(ctx);
-    if (retryKey !== undefined && !(result instanceof Promise)) ctx.state.retryableWrites.remember(retryKey, result);
+    if (retryKey !== undefined && !(result instanceof Promise))
+      ctx.state.retryableWrites.remember(retryKey, result, ctx.state.oplog.lastTime);
     if (result instanceof Promise) {
       return result.then(
         (reply) => finishWrite(ctx, name, reply),

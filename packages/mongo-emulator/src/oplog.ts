@@ -105,6 +105,14 @@ export class Oplog {
     return this.#committed ? this.#committed.time : this.clock.current;
   }
 
+  /** Whether this oplog holds a write at `time` (true for times before its retained history: it cannot tell). */
+  contains(time: OpTime): boolean {
+    const first = this.#entries[0];
+    if (!first || compareOpTime(time, first.time) < 0) return true;
+    const entry = this.at(this.seqAfter(time) - 1);
+    return entry !== undefined && compareOpTime(entry.time, time) === 0;
+  }
+
   /** Entry by sequence number if readers may see it. */
   readable(seq: number): OplogEntry | undefined {
     return seq < this.readableEndSeq ? this.at(seq) : undefined;

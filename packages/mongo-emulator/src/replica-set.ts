@@ -10,6 +10,7 @@ import { Member } from "./member.ts";
 import { catchUp, initialSync } from "./replication.ts";
 import { RetryableWrites } from "./retryable-writes.ts";
 import { EmulatorState } from "./state.ts";
+import { replSetConfig } from "./member-status.ts";
 
 export interface ReplicaSetOptions {
   size: number;
@@ -87,6 +88,8 @@ export class ReplicaSet {
     const candidates = [...others, ...(previous ? [previous] : [])];
     const source = this.primary?.server ?? freshest(candidates);
     if (source) initialSync(server, source);
+    // mongosh's rs helpers look for the config in local.system.replset.
+    server.store.putUnlogged("local", "system.replset", [replSetConfig(member).config]);
     server.oplog.commitThrough(this.commitPoint);
     this.#changed();
   }
@@ -145,7 +148,7 @@ export class ReplicaSet {
     return member.isPrimary() ? "timeout" : "steppedDown";
   }
 
-  /** Resolves true once `predicate` holds (checked after every replication step), false after `timeoutMs` (0: never). */
+  /** Resolves true once `predicate` holds (checked after every replication step), false after `timeoutMs` (Infinity: never). */
   waitFor(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
     if (predicate()) return Promise.resolve(true);
     const { promise, resolve } = Promise.withResolvers<boolean>();
@@ -160,7 +163,7 @@ export class ReplicaSet {
       resolve(result);
     };
     this.#waiters.add(check);
-    if (timeoutMs > 0) timer = setTimeout(() => finish(predicate()), timeoutMs);
+    if (Number.isFinite(timeoutMs)) timer = setTimeout(() => finish(predicate()), timeoutMs);
     return promise;
   }
 

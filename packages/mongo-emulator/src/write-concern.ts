@@ -26,7 +26,7 @@ export function awaitWriteConcern(ctx: CommandContext, name: string, reply: Docu
   const maxTimeMS = positive(ctx.command.maxTimeMS);
   const timeout = Math.min(wtimeout || Infinity, maxTimeMS || Infinity);
   const time = ctx.state.oplog.lastTime;
-  return member.set.awaitReplication(member, time, w, Number.isFinite(timeout) ? timeout : 0).then((outcome) => {
+  return member.set.awaitReplication(member, time, w, timeout).then((outcome) => {
     if (outcome === "satisfied") return reply;
     const retryable = RETRYABLE_COMMANDS.has(name) && ctx.command.txnNumber !== undefined;
     if (outcome === "timeout" && maxTimeMS > 0 && (wtimeout === 0 || maxTimeMS <= wtimeout)) {

@@ -9,6 +9,7 @@ import { handshakeCommands } from "./handshake.ts";
 import { indexCommands } from "./indexes.ts";
 import { writeCommands } from "./write.ts";
 import { replSetCommands } from "./repl-set.ts";
+import { statsCommands } from "./stats.ts";
 
 export const commandHandlers: Record<string, CommandHandler> = {
   ...handshakeCommands,
@@ -20,4 +21,5 @@ export const commandHandlers: Record<string, CommandHandler> = {
   ...indexCommands,
   ...adminCommands,
   ...replSetCommands,
+  ...statsCommands,
 };
