@@ -23,9 +23,7 @@ export function memberHelloFields(member: Member, legacy: boolean): Document {
     setVersion: 1,
     [legacy ? "ismaster" : "isWritablePrimary"]: member.isPrimary(),
     secondary: member.role === "SECONDARY",
-    primary: set.primary?.host,
     me: member.host,
-    electionId: member.isPrimary() ? set.electionId : undefined,
     lastWrite: {
       opTime: opTime(set, server.oplog.lastTime),
       lastWriteDate: wallTimeOf(server.oplog.lastTime),
@@ -33,8 +31,8 @@ export function memberHelloFields(member: Member, legacy: boolean): Document {
       majorityWriteDate: wallTimeOf(server.oplog.readableTime),
     },
   };
-  if (!set.primary) delete fields.primary;
-  if (!member.isPrimary()) delete fields.electionId;
+  if (set.primary) fields.primary = set.primary.host;
+  if (member.isPrimary()) fields.electionId = set.electionId;
   return fields;
 }
 

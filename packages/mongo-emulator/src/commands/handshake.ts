@@ -39,7 +39,11 @@ function helloReply(ctx: CommandContext, legacy: boolean): Document {
     readOnly: false,
     ok: 1,
   };
-  if (state.replica) Object.assign(reply, memberHelloFields(state.replica, legacy));
+  if (state.replica) {
+    delete reply.primary;
+    delete reply.electionId;
+    Object.assign(reply, memberHelloFields(state.replica, legacy));
+  }
   if (ctx.command.helloOk === true) reply.helloOk = true;
   if (state.standalone) {
     for (const field of ["hosts", "setName", "setVersion", "secondary", "primary", "me", "electionId", "lastWrite"]) delete reply[field];
