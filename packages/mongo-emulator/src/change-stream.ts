@@ -104,7 +104,7 @@ export class ChangeStreamCursor implements Cursor {
       if (role === "skip") continue;
       if (role === "invalidate" || role === "showAndInvalidate") this.#pendingInvalidate = entry;
       if (role === "invalidate" || !isVisible(entry, this.options)) continue;
-      const event = this.#transform(buildEvent(entry, this.options, this.state.store), entry);
+      const event = this.#transform(buildEvent(entry, this.options, this.state.majority?.store ?? this.state.store), entry);
       this.#token = entry.token;
       if (event) docs.push(event);
     }

@@ -65,7 +65,8 @@ test("replSetStepDown and replSetFreeze refuse what mongod refuses", async () =>
 
 test("when the primary shuts down the others elect the most up-to-date member; the old one restarts as a secondary on its port", async () => {
   await using emulator = await startReplicaSet();
-  await using client = new ObservedClient(emulator.uri);
+  // The driver checks an unreachable member again only every heartbeatFrequencyMS (10 s by default).
+  await using client = new ObservedClient(emulator.uri, { heartbeatFrequencyMS: 500 });
   const posts = client.db("feed").collection("posts");
   await posts.insertOne({ _id: 1 as never });
   const primary = emulator.members.find((m) => m.state === "PRIMARY")!;
@@ -113,7 +114,8 @@ test("a change stream on a secondary resumes on another member after its member 
   const posts = writer.db("feed").collection("posts");
   await posts.insertOne({ _id: 0 as never });
   const [first, second] = emulator.members.filter((m) => m.state === "SECONDARY");
-  await using onFirst = new MongoClient(first!.uri, { readPreference: "secondary" });
+  // Its member goes away: closing the client must not wait 30 s to select it for endSessions.
+  await using onFirst = new MongoClient(first!.uri, { readPreference: "secondary", serverSelectionTimeoutMS: 200 });
   await using onSecond = new MongoClient(second!.uri, { readPreference: "secondary" });
   const streamA = onFirst.db("feed").collection("posts").watch([], { maxAwaitTimeMS: 50 });
   const streamB = onSecond.db("feed").collection("posts").watch([], { maxAwaitTimeMS: 50 });

@@ -112,3 +112,23 @@ test("with a replication delay a secondary sees a write only after the delay, an
       .findOne({ _id: 1 as never }),
   ).toEqual({ _id: 1 } as never);
 });
+
+test("majority reads return only majority-committed writes, local reads the newest", async () => {
+  await using emulator = await startReplicaSet();
+  await using client = new MongoClient(emulator.uri);
+  const posts = client.db("feed").collection("posts");
+  await posts.insertOne({ _id: 1 as never });
+  const secondaries = emulator.members.filter((m) => m.state === "SECONDARY");
+  for (const member of secondaries) {
+    await using direct = new MongoClient(member.uri);
+    await direct.db("admin").command({ configureFailPoint: "stopReplProducer", mode: "alwaysOn" });
+  }
+  await posts.insertOne({ _id: 2 as never }, { writeConcern: { w: 1 } });
+  const majority = client.db("feed").collection("posts", { readConcern: { level: "majority" } });
+  expect(await majority.find().toArray()).toEqual([{ _id: 1 }] as never);
+  expect(await majority.countDocuments()).toBe(1);
+  expect(await posts.find().toArray()).toEqual([{ _id: 1 }, { _id: 2 }] as never);
+  await using direct = new MongoClient(secondaries[0]!.uri);
+  await direct.db("admin").command({ configureFailPoint: "stopReplProducer", mode: "off" });
+  expect(await majority.find().toArray()).toEqual([{ _id: 1 }, { _id: 2 }] as never);
+});

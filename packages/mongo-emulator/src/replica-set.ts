@@ -196,7 +196,12 @@ export class ReplicaSet {
       const held = applied[this.majority - 1];
       if (held && compareOpTime(held, this.commitPoint) > 0) this.commitPoint = held;
     }
-    for (const member of this.members) member.server?.oplog.commitThrough(this.commitPoint);
+    for (const member of this.members) {
+      const server = member.server;
+      if (!server) continue;
+      server.oplog.commitThrough(this.commitPoint);
+      server.majority?.advance(server.oplog);
+    }
     for (const check of [...this.#waiters]) check();
   }
 

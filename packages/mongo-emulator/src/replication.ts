@@ -7,13 +7,12 @@
 import type { Document } from "bson";
 import type { Oplog, OplogEntry } from "./oplog.ts";
 import type { EmulatorState } from "./state.ts";
-import type { Collection } from "./store.ts";
+import type { Collection, Store } from "./store.ts";
 import { keyOf } from "./values.ts";
 
-/** Applies one of the primary's entries to a secondary's data and records it in the secondary's oplog. */
-export function applyEntry(state: EmulatorState, entry: OplogEntry): void {
-  const { store } = state;
-  state.oplog.replay(entry, () => {
+/** Applies one of the primary's entries to a secondary's data (or a majority snapshot) and records it in its oplog. */
+export function applyEntry(store: Store, oplog: Oplog, entry: OplogEntry): void {
+  oplog.replay(entry, () => {
     const coll: Collection | undefined = entry.coll === undefined ? undefined : store.get(entry.db, entry.coll);
     const key = entry.documentKey === undefined ? "" : keyOf(entry.documentKey._id);
     const description = (entry.operationDescription ?? {}) as Document;
@@ -71,6 +70,7 @@ export function initialSync(target: EmulatorState, source: EmulatorState): void 
   target.cursors.killAll();
   target.store.copyFrom(source.store);
   target.oplog.copyFrom(source.oplog);
+  if (target.majority && source.majority) target.majority.copyFrom(source.majority);
 }
 
 /** Applies what `target` lacks of `source`'s oplog, up to entries not yet `dueBy` (a replication delay); returns the next due time. */
@@ -83,7 +83,7 @@ export function catchUp(target: EmulatorState, source: EmulatorState, delayMs: n
     const due = entry.wallTime.getTime() + delayMs;
     if (due > now) return due;
     try {
-      applyEntry(target, entry);
+      applyEntry(target.store, target.oplog, entry);
     } catch {
       // Already so on this member (e.g. an existing collection): the entry is recorded all the same.
     }

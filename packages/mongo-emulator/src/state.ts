@@ -3,6 +3,7 @@ import { Binary, ObjectId, Long, type Document } from "bson";
 import { CursorRegistry } from "./cursors.ts";
 import { FailPoints } from "./fail-points.ts";
 import { Oplog } from "./oplog.ts";
+import { MajoritySnapshot } from "./majority-snapshot.ts";
 import { RetryableWrites } from "./retryable-writes.ts";
 import { Store } from "./store.ts";
 import { TtlMonitor } from "./ttl-monitor.ts";
@@ -18,6 +19,8 @@ export class EmulatorState {
   readonly cursors = new CursorRegistry();
   readonly failPoints = new FailPoints();
   readonly retryableWrites: RetryableWrites;
+  /** In a replica set: the majority-committed data, for majority reads. */
+  readonly majority: MajoritySnapshot | undefined;
   readonly ttlMonitor: TtlMonitor;
   readonly processId = new ObjectId();
   readonly electionId = new ObjectId("7fffffff0000000000000001");
@@ -46,6 +49,7 @@ export class EmulatorState {
     this.oplog = new Oplog(historyLimit, shared?.clock, shared !== undefined);
     this.store = new Store(this.oplog);
     this.retryableWrites = shared?.retryableWrites ?? new RetryableWrites();
+    this.majority = shared && new MajoritySnapshot(shared.clock);
     // Like mongod's, the TTL monitor deletes only on a primary.
     this.ttlMonitor = new TtlMonitor(this.store, ttlMonitorIntervalMs, () => this.replica?.isPrimary() ?? true);
     this.#reaper = setInterval(() => this.cursors.reapIdle(Date.now()), 60_000);

@@ -8,6 +8,7 @@ import { matchingDocuments, runStages } from "../query.ts";
 import { decodeResumeToken, encodeResumeToken } from "../resume-token.ts";
 import type { EmulatorState } from "../state.ts";
 import type { CommandContext, CommandHandler } from "./context.ts";
+import { readStore } from "../read-concern.ts";
 import { firstBatchReply } from "./find.ts";
 
 /** Stages a change stream pipeline may contain after `$changeStream`. */
@@ -69,9 +70,10 @@ const aggregate: CommandHandler = (ctx) => {
   }
   checkStages(pipeline, false);
   const target = command.aggregate;
-  const coll = typeof target === "string" ? ctx.state.store.get(ctx.db, target) : undefined;
+  const store = readStore(ctx);
+  const coll = typeof target === "string" ? store.get(ctx.db, target) : undefined;
   const input = typeof target === "string" ? matchingDocuments(coll, undefined) : [];
-  const resolver = (name: string) => matchingDocuments(ctx.state.store.get(ctx.db, name), undefined);
+  const resolver = (name: string) => matchingDocuments(store.get(ctx.db, name), undefined);
   const docs = runStages(input, pipeline, resolver);
   const ns = typeof target === "string" ? `${ctx.db}.${target}` : `${ctx.db}.$cmd.aggregate`;
   const cursorOptions = (command.cursor ?? {}) as Document;
