@@ -41,7 +41,8 @@ function secondaryOk(command: Document): boolean {
 /** Throws what mongod answers when this command cannot run on this member now. */
 export function checkMemberRole(ctx: CommandContext, name: string): void {
   const member = ctx.state.replica;
-  if (!member || member.isPrimary()) return;
-  if (WRITE_COMMANDS.has(name)) throw new CommandError(10107, "not primary");
+  if (!member) return;
+  if (WRITE_COMMANDS.has(name) && (!member.isPrimary() || member.steppingDown)) throw new CommandError(10107, "not primary");
+  if (member.isPrimary()) return;
   if (READ_COMMANDS.has(name) && !secondaryOk(ctx.command)) throw new CommandError(13435, "not primary and secondaryOk=false");
 }

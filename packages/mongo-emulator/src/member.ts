@@ -11,6 +11,8 @@ export class Member {
   role: MemberState = "DOWN";
   /** Not electable before this time (replSetFreeze, or stepDownSecs after a step-down). */
   frozenUntil = 0;
+  /** A step-down waits for a secondary to catch up: writes are refused meanwhile. */
+  steppingDown = false;
   /** When the current role began (replSetGetStatus's electionDate and uptime). */
   since = new Date();
   #state: EmulatorState | undefined;

@@ -114,7 +114,11 @@ export class ReplicaSet {
           m.frozenUntil <= Date.now() &&
           compareOpTime(m.server!.oplog.lastTime, member.server!.oplog.lastTime) >= 0,
       );
-    const ready = await this.waitFor(() => caughtUp() || !member.isPrimary(), options.catchUpSecs * 1000);
+    // Like mongod, a primary that has begun to step down accepts no writes while its secondaries catch up.
+    member.steppingDown = true;
+    const ready = await this.waitFor(() => caughtUp() || !member.isPrimary(), options.catchUpSecs * 1000).finally(() => {
+      member.steppingDown = false;
+    });
     if (!member.isPrimary()) throw new CommandError(189, "primary stepped down during a step-down");
     if (!ready && !options.force) {
       throw new CommandError(
