@@ -37,7 +37,7 @@ export interface Emulator extends AsyncDisposable {
   uri: string;
   /** The port of the first member. */
   port: number;
-  /** The members, in the order of the URI (one with a single node). */
+  /** With several members: each member, in the order of the URI (empty for the single node). */
   members: Member[];
   close(): Promise<void>;
 }
