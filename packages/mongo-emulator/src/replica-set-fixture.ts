@@ -42,12 +42,13 @@ export const healthySet = (types: string[]) =>
   types.filter((type) => type === "RSPrimary").length === 1 && types.filter((type) => type === "RSSecondary").length === 2;
 
 /** Sends one OP_MSG exactly as given (no driver adding `$readPreference`) and resolves with the reply body. */
-export async function rawCommand(port: number, body: Document): Promise<Document> {
+export async function rawCommand(port: number, body: Document, flags = 0): Promise<Document> {
   const bson = serialize(body);
   const header = Buffer.alloc(21);
   header.writeInt32LE(21 + bson.length, 0);
   header.writeInt32LE(1, 4);
   header.writeInt32LE(2013, 12);
+  header.writeUInt32LE(flags, 16);
   const reply = Promise.withResolvers<Document>();
   let pending = Buffer.alloc(0);
   const socket = await Bun.connect({

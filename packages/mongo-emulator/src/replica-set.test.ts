@@ -83,6 +83,12 @@ test("a secondary refuses writes with NotWritablePrimary, and reads only with se
   expect(refused).toMatchObject({ ok: 0, code: 13435, codeName: "NotPrimaryNoSecondaryOk" });
   const served = await rawCommand(secondary.port, { find: "posts", $db: "feed", $readPreference: { mode: "secondaryPreferred" } });
   expect(served.ok).toBe(1);
+  // An unacknowledged (moreToCome) write it cannot take: it hangs up, as mongod does.
+  const MORE_TO_COME = 2;
+  const hungUp = await rawCommand(secondary.port, { insert: "posts", documents: [{ x: 1 }], $db: "feed" }, MORE_TO_COME).catch(
+    (e: unknown) => e,
+  );
+  expect((hungUp as Error).message).toBe("closed before replying");
   const hello = await direct.db("admin").command({ hello: 1 });
   expect(hello.secondary).toBe(true);
   expect(hello.isWritablePrimary).toBe(false);
