@@ -6,7 +6,8 @@ const MONGOSH = new URL("../../../node_modules/.bin/mongosh", import.meta.url).p
 
 /** Runs one `--eval` script in mongosh and resolves with its stdout. */
 async function mongosh(uri: string, script: string): Promise<string> {
-  const child = Bun.spawn([MONGOSH, "--quiet", "--norc", uri, "--eval", script], {
+  // Run by bun itself, so the test needs no Node.js on the machine.
+  const child = Bun.spawn([process.execPath, MONGOSH, "--quiet", "--norc", uri, "--eval", script], {
     stdout: "pipe",
     stderr: "pipe",
     env: { ...process.env, MONGOSH_SKIP_NODE_VERSION_CHECK: "1", DO_NOT_TRACK: "1" },
