@@ -1,7 +1,7 @@
 // Defends: elections, step-down, shutdown and restart of members behave for the driver as on a mongod replica set.
 import { expect, test } from "bun:test";
 import { MongoClient, MongoServerError, type ChangeStreamInsertDocument, type CommandStartedEvent } from "mongodb";
-import { healthySet, ObservedClient, startReplicaSet } from "./replica-set-fixture.ts";
+import { healthySet, ObservedClient, rawCommand, startReplicaSet } from "./replica-set-fixture.ts";
 
 test("a forced step-down fails the write waiting on the old primary; the driver retries it once on the newly elected primary", async () => {
   await using emulator = await startReplicaSet();
@@ -155,4 +155,34 @@ test("a stream on a lagging secondary returns only what it applied, and its post
   const event = (await stream.next()) as ChangeStreamInsertDocument;
   expect(event.documentKey._id).toBe(1 as never);
   await stream.close();
+});
+
+test("an awaitable hello is answered at once when the member's topologyVersion changes", async () => {
+  await using emulator = await startReplicaSet();
+  const primary = emulator.members.find((m) => m.state === "PRIMARY")!;
+  const hello = await rawCommand(primary.port, { hello: 1, $db: "admin" });
+  const waiting = rawCommand(primary.port, { hello: 1, $db: "admin", topologyVersion: hello.topologyVersion, maxAwaitTimeMS: 30_000 });
+  await primary.stepDown();
+  const changed = await waiting;
+  expect(changed.isWritablePrimary).toBe(false);
+  expect(changed.secondary).toBe(true);
+  expect(changed.topologyVersion.processId).toEqual(hello.topologyVersion.processId);
+  expect(Number(changed.topologyVersion.counter)).toBeGreaterThan(Number(hello.topologyVersion.counter));
+});
+
+test("the most up-to-date electable member wins the election, in a new term", async () => {
+  await using emulator = await startReplicaSet();
+  await using client = new MongoClient(emulator.uri);
+  const primary = emulator.members.find((m) => m.state === "PRIMARY")!;
+  const [behind, ahead] = emulator.members.filter((m) => m !== primary);
+  await using toBehind = new MongoClient(behind!.uri);
+  await toBehind.db("admin").command({ configureFailPoint: "stopReplProducer", mode: "alwaysOn" });
+  await client.db("feed").collection("posts").insertOne({ x: 1 });
+  const before = await rawCommand(primary.port, { hello: 1, $db: "admin" });
+  await primary.stepDown();
+  await client.db("feed").collection("posts").insertOne({ x: 2 });
+  expect(ahead!.state).toBe("PRIMARY");
+  const after = await rawCommand(ahead!.port, { hello: 1, $db: "admin" });
+  expect(after.electionId.toHexString() > before.electionId.toHexString()).toBe(true);
+  expect(after.primary).toBe(ahead!.host);
 });
