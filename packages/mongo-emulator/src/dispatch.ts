@@ -5,6 +5,7 @@ import type { FailCommandData } from "./fail-points.ts";
 import type { CommandContext, CommandHandler } from "./commands/context.ts";
 import { commandHandlers } from "./commands/registry.ts";
 import { checkMemberRole } from "./member-role.ts";
+import { refreshLocalDatabase } from "./local-database.ts";
 import { awaitWriteConcern } from "./write-concern.ts";
 
 /** Marker reply meaning "close the connection without answering". */
@@ -27,6 +28,7 @@ function execute(ctx: CommandContext, name: string): Document | Promise<Document
   }
   try {
     checkMemberRole(ctx, name);
+    refreshLocalDatabase(ctx.state, ctx.db);
   } catch (error) {
     return finish(ctx, errorReply(error, ctx, name));
   }

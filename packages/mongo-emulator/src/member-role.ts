@@ -43,6 +43,6 @@ export function checkMemberRole(ctx: CommandContext, name: string): void {
   const member = ctx.state.replica;
   if (!member) return;
   if (WRITE_COMMANDS.has(name) && (!member.isPrimary() || member.steppingDown)) throw new CommandError(10107, "not primary");
-  if (member.isPrimary()) return;
+  if (member.isPrimary() || ctx.db === "local") return; // a member's own local database is readable anywhere
   if (READ_COMMANDS.has(name) && !secondaryOk(ctx.command)) throw new CommandError(13435, "not primary and secondaryOk=false");
 }

@@ -22,10 +22,25 @@ test("rs.status() shows one PRIMARY and two SECONDARY; rs.stepDown() makes anoth
   const shown = JSON.parse(
     await mongosh(
       emulator.uri,
-      "JSON.stringify({ states: rs.status().members.map(m => m.stateStr), hosts: rs.conf().members.map(m => m.host) })",
+      `db.getSiblingDB('feed').posts.insertOne({ before: 'stepDown' });
+       const replication = db.getSiblingDB('admin').getReplicationInfo();
+       const lag = rs.printSecondaryReplicationInfo();
+       JSON.stringify({
+         states: rs.status().members.map(m => m.stateStr),
+         hosts: rs.conf().members.map(m => m.host),
+         objects: db.getSiblingDB('feed').stats().objects,
+         oplogHasWrites: replication.usedMB > 0 && typeof replication.tLast === 'string',
+         lagShown: lag !== undefined,
+       })`,
     ),
   );
-  expect(shown).toEqual({ states: ["PRIMARY", "SECONDARY", "SECONDARY"], hosts: emulator.members.map((m) => m.host) });
+  expect(shown).toEqual({
+    states: ["PRIMARY", "SECONDARY", "SECONDARY"],
+    hosts: emulator.members.map((m) => m.host),
+    objects: 1,
+    oplogHasWrites: true,
+    lagShown: true,
+  });
   const before = emulator.members.find((m) => m.state === "PRIMARY")!;
 
   // rs.stepDown() answers once the primary has stepped down; the write then waits for the election.

@@ -54,10 +54,10 @@ export class Store {
   }
 
   /** Sets a collection's documents without logging anything (mongod's unreplicated `local` database). */
-  putUnlogged(db: string, name: string, docs: Document[]): void {
+  putUnlogged(db: string, name: string, docs: Document[], options: Document = {}): void {
     let colls = this.#dbs.get(db);
     if (!colls) this.#dbs.set(db, (colls = new Map()));
-    const coll = colls.get(name) ?? new Collection(db, name);
+    const coll = colls.get(name) ?? new Collection(db, name, options);
     coll.docs.clear();
     for (const doc of docs) coll.docs.set(String(coll.docs.size), doc);
     colls.set(name, coll);

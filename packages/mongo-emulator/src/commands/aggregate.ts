@@ -9,6 +9,7 @@ import { decodeResumeToken, encodeResumeToken } from "../resume-token.ts";
 import type { EmulatorState } from "../state.ts";
 import type { CommandContext, CommandHandler } from "./context.ts";
 import { readStore } from "../read-concern.ts";
+import { collStatsDocument } from "./stats.ts";
 import { firstBatchReply } from "./find.ts";
 
 /** Stages a change stream pipeline may contain after `$changeStream`. */
@@ -72,7 +73,11 @@ const aggregate: CommandHandler = (ctx) => {
   const target = command.aggregate;
   const store = readStore(ctx);
   const coll = typeof target === "string" ? store.get(ctx.db, target) : undefined;
-  const input = typeof target === "string" ? matchingDocuments(coll, undefined) : [];
+  let input = typeof target === "string" ? matchingDocuments(coll, undefined) : [];
+  if (first && stageName(first) === "$collStats") {
+    input = [collStatsDocument(ctx, coll, first.$collStats as Document)];
+    pipeline.shift();
+  }
   const resolver = (name: string) => matchingDocuments(store.get(ctx.db, name), undefined);
   const docs = runStages(input, pipeline, resolver);
   const ns = typeof target === "string" ? `${ctx.db}.${target}` : `${ctx.db}.$cmd.aggregate`;

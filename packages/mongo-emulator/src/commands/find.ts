@@ -42,6 +42,12 @@ const find: CommandHandler = (ctx) => {
     singleBatch = true;
   }
   const matched = matchingDocuments(coll, command.filter as Document | undefined);
+  // {$natural: ±1} is the stored order, forwards or backwards.
+  const natural = (command.sort as Document | undefined)?.$natural;
+  if (natural !== undefined && Object.keys(command.sort as Document).length === 1) {
+    if (Number(natural) < 0) matched.reverse();
+    delete command.sort;
+  }
   const docs = shapeResults(matched, {
     sort: command.sort as Document | undefined,
     skip: command.skip === undefined ? 0 : Number(command.skip),

@@ -1,6 +1,34 @@
-/** dbStats (what mongosh's db.stats() shows), with sizes computed from the BSON size of the documents. */
-import { calculateObjectSize } from "bson";
-import type { CommandHandler } from "./context.ts";
+/** dbStats and `$collStats` (what mongosh's db.stats() and collection.stats() show), sizes from the documents' BSON size. */
+import { calculateObjectSize, type Document } from "bson";
+import type { Collection } from "../store.ts";
+import type { CommandContext, CommandHandler } from "./context.ts";
+
+/** The one document a `{$collStats: {storageStats: {}}}` stage produces. */
+export function collStatsDocument(ctx: CommandContext, coll: Collection | undefined, spec: Document): Document {
+  const doc: Document = { ns: `${ctx.db}.${coll?.name ?? String(ctx.command.aggregate)}`, host: ctx.state.host, localTime: new Date() };
+  if (spec.storageStats === undefined) return doc;
+  let size = 0;
+  for (const stored of coll?.docs.values() ?? []) size += calculateObjectSize(stored);
+  const count = coll?.docs.size ?? 0;
+  const indexes = coll?.indexes ?? [];
+  doc.storageStats = {
+    size,
+    count,
+    avgObjSize: count > 0 ? Math.floor(size / count) : 0,
+    storageSize: size,
+    freeStorageSize: 0,
+    capped: coll?.options.capped === true,
+    ...(coll?.options.capped === true ? { maxSize: Number(coll.options.size ?? 0) } : {}),
+    nindexes: indexes.length,
+    indexDetails: {},
+    indexBuilds: [],
+    totalIndexSize: indexes.length * 4096,
+    totalSize: size + indexes.length * 4096,
+    indexSizes: Object.fromEntries(indexes.map((index) => [index.name, 4096])),
+    scaleFactor: 1,
+  };
+  return doc;
+}
 
 const dbStats: CommandHandler = (ctx) => {
   const scale = Math.max(1, Number(ctx.command.scale ?? 1) || 1);
