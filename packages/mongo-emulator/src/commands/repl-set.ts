@@ -42,7 +42,11 @@ const replSetStepDown: CommandHandler = async (ctx) => {
   const member = memberOf(ctx, "replSetStepDown");
   const { command } = ctx;
   await member.stepDown({
-    stepDownSecs: seconds(command.replSetStepDown, 60, "stepdown period"),
+    // Like mongod, a non-numeric value means 60 seconds.
+    stepDownSecs:
+      typeof command.replSetStepDown === "number" || typeof command.replSetStepDown === "object"
+        ? seconds(command.replSetStepDown, 60, "stepdown period")
+        : 60,
     secondaryCatchUpPeriodSecs: seconds(command.secondaryCatchUpPeriodSecs, 10, "secondaryCatchUpPeriodSecs"),
     force: command.force === true,
   });
