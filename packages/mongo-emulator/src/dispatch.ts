@@ -6,6 +6,7 @@ import type { CommandContext, CommandHandler } from "./commands/context.ts";
 import { commandHandlers } from "./commands/registry.ts";
 import { checkMemberRole } from "./member-role.ts";
 import { refreshLocalDatabase } from "./local-database.ts";
+import { awaitReadConcern } from "./causal-reads.ts";
 import { awaitWriteConcern } from "./write-concern.ts";
 
 /** Marker reply meaning "close the connection without answering". */
@@ -32,6 +33,17 @@ function execute(ctx: CommandContext, name: string): Document | Promise<Document
   } catch (error) {
     return finish(ctx, errorReply(error, ctx, name));
   }
+  const readable = awaitReadConcern(ctx, name);
+  if (readable) {
+    return readable.then(
+      () => runHandler(ctx, name, handler),
+      (error: unknown) => finish(ctx, errorReply(error, ctx, name)),
+    );
+  }
+  return runHandler(ctx, name, handler);
+}
+
+function runHandler(ctx: CommandContext, name: string, handler: CommandHandler): Document | Promise<Document> {
   const retryKey = ctx.state.retryableWrites.keyOf(name, ctx.command);
   if (retryKey !== undefined) {
     const { oplog } = ctx.state;

@@ -138,3 +138,30 @@ test("majority reads return only majority-committed writes, local reads the newe
   await direct.db("admin").command({ configureFailPoint: "stopReplProducer", mode: "off" });
   expect(await majority.find().toArray()).toEqual([{ _id: 1 }, { _id: 2 }] as never);
 });
+
+test("a causally consistent read on a lagging secondary waits until it has applied the session's write", async () => {
+  await using emulator = await startReplicaSet();
+  await using client = new MongoClient(emulator.uri);
+  const secondary = emulator.members.find((m) => m.state === "SECONDARY")!;
+  await using direct = new MongoClient(secondary.uri, { readPreference: "secondary" });
+  await direct.db("admin").command({ configureFailPoint: "stopReplProducer", mode: "alwaysOn" });
+  const session = direct.startSession({ causalConsistency: true });
+  const writer = client.startSession({ causalConsistency: true });
+  try {
+    await client
+      .db("feed")
+      .collection("posts")
+      .insertOne({ _id: 1 as never }, { session: writer, writeConcern: { w: 1 } });
+    session.advanceClusterTime(writer.clusterTime!);
+    session.advanceOperationTime(writer.operationTime!);
+    const copy = direct.db("feed").collection("posts");
+    const timedOut = await copy.findOne({ _id: 1 as never }, { session, maxTimeMS: 50 }).catch((e: unknown) => e);
+    expect((timedOut as MongoServerError).code).toBe(50);
+    const waiting = copy.findOne({ _id: 1 as never }, { session });
+    await direct.db("admin").command({ configureFailPoint: "stopReplProducer", mode: "off" });
+    expect(await waiting).toEqual({ _id: 1 } as never);
+  } finally {
+    await session.endSession();
+    await writer.endSession();
+  }
+});
