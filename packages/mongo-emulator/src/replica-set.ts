@@ -116,7 +116,8 @@ export class ReplicaSet {
       );
     // Like mongod, a primary that has begun to step down accepts no writes while its secondaries catch up.
     member.steppingDown = true;
-    const ready = await this.waitFor(() => caughtUp() || !member.isPrimary(), options.catchUpSecs * 1000).finally(() => {
+    // (Checked in this order: a member that shut down meanwhile has no data to compare.)
+    const ready = await this.waitFor(() => !member.isPrimary() || caughtUp(), options.catchUpSecs * 1000).finally(() => {
       member.steppingDown = false;
     });
     if (!member.isPrimary()) throw new CommandError(189, "primary stepped down during a step-down");
@@ -167,7 +168,8 @@ export class ReplicaSet {
       resolve(result);
     };
     this.#waiters.add(check);
-    if (Number.isFinite(timeoutMs)) timer = setTimeout(() => finish(predicate()), timeoutMs);
+    // setTimeout fires at once past 2^31-1 ms; longer waits are as good as endless.
+    if (timeoutMs < 2 ** 31 - 1) timer = setTimeout(() => finish(predicate()), timeoutMs);
     return promise;
   }
 
