@@ -51,8 +51,15 @@ test("--members 3 prints one URI naming the three members, which the driver disc
   expect(await child.exited).toBe(0);
 });
 
-test("rejects a member count other than 1 or 3 with exit code 2", async () => {
-  const child = Bun.spawn(["bun", MAIN, "--members", "2"], { stdout: "pipe", stderr: "pipe" });
-  expect(await child.exited).toBe(2);
-  expect(await new Response(child.stderr).text()).toContain("--members must be 1 or 3");
+test("rejects a bad member count, election timeout or replication delay with exit code 2", async () => {
+  const cases: [string[], string][] = [
+    [["--members", "2"], "--members must be 1 or 3"],
+    [["--members", "3", "--election-timeout-ms", "0"], "--election-timeout-ms must be an integer between 1 and 3600000"],
+    [["--members", "3", "--replication-delay-ms", "soon"], "--replication-delay-ms must be an integer between 0 and 3600000"],
+  ];
+  for (const [flags, message] of cases) {
+    const child = Bun.spawn(["bun", MAIN, ...flags], { stdout: "pipe", stderr: "pipe" });
+    expect(await child.exited).toBe(2);
+    expect(await new Response(child.stderr).text()).toContain(message);
+  }
 });

@@ -17,6 +17,21 @@ test("the driver discovers one primary and two secondaries on three ports", asyn
   expect(hello.electionId).toBeDefined();
   expect(hello.lastWrite.majorityOpTime).toBeDefined();
   expect(emulator.members.map((m) => m.state).sort()).toEqual(["PRIMARY", "SECONDARY", "SECONDARY"]);
+
+  const status = await client.db("admin").command({ replSetGetStatus: 1 });
+  expect(status).toMatchObject({ set: "rs0", myState: 1, majorityVoteCount: 2, votingMembersCount: 3, ok: 1 });
+  expect(Number(status.term)).toBe(1);
+  expect(status.optimes.lastCommittedOpTime.ts).toEqual(status.optimes.appliedOpTime.ts);
+  expect(status.members.map((m: { name: string }) => m.name)).toEqual(emulator.members.map((m) => m.host));
+  for (const member of status.members) {
+    expect(member).toMatchObject({ health: 1, configVersion: 1 });
+    expect(member.optime.ts).toEqual(status.optimes.appliedOpTime.ts);
+    expect(member.stateStr).toBe(member.state === 1 ? "PRIMARY" : "SECONDARY");
+  }
+  expect(status.members.filter((m: { self?: boolean }) => m.self).map((m: { stateStr: string }) => m.stateStr)).toEqual(["PRIMARY"]);
+  const config = await client.db("admin").command({ replSetGetConfig: 1 });
+  expect(config.config).toMatchObject({ _id: "rs0", version: 1 });
+  expect(config.config.members.map((m: { host: string }) => m.host)).toEqual(emulator.members.map((m) => m.host));
 });
 
 test("a secondary serves secondary reads from its own copy, which lags while stopReplProducer is on", async () => {
