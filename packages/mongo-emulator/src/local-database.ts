@@ -28,7 +28,7 @@ function oplogDocument(entry: OplogEntry, term: number): Document {
   else doc.o = { [entry.op]: entry.coll ?? 1, ...(entry.operationDescription ?? {}) };
   if (op === "u") doc.o2 = entry.documentKey;
   doc.ts = entry.clusterTime;
-  doc.t = Long.fromNumber(term);
+  doc.t = Long.fromNumber(entry.term ?? term);
   doc.v = Long.fromNumber(2);
   doc.wall = entry.wallTime;
   return doc;

@@ -5,8 +5,10 @@ import type { Member } from "./member.ts";
 
 const STATE_CODES = { PRIMARY: 1, SECONDARY: 2, DOWN: 8 } as const;
 
-function opTime(set: Member["set"], time: OpTime): Document {
-  return { ts: toTimestamp(time), t: Long.fromNumber(set.term) };
+/** `{ts, t}` with the term of the write at that time (a time with no write here: the current term). */
+function opTime(member: Member, time: OpTime): Document {
+  const term = member.data?.oplog.entryAt(time)?.term ?? member.set.term;
+  return { ts: toTimestamp(time), t: Long.fromNumber(term) };
 }
 
 function wallTimeOf(time: OpTime): Date {
@@ -25,9 +27,9 @@ export function memberHelloFields(member: Member, legacy: boolean): Document {
     secondary: member.role === "SECONDARY",
     me: member.host,
     lastWrite: {
-      opTime: opTime(set, server.oplog.lastTime),
+      opTime: opTime(member, server.oplog.lastTime),
       lastWriteDate: wallTimeOf(server.oplog.lastTime),
-      majorityOpTime: opTime(set, server.oplog.readableTime),
+      majorityOpTime: opTime(member, server.oplog.readableTime),
       majorityWriteDate: wallTimeOf(server.oplog.readableTime),
     },
   };
@@ -48,7 +50,7 @@ function memberStatus(member: Member, self: Member): Document {
     state: STATE_CODES[member.role],
     stateStr: running ? member.role : "(not reachable/healthy)",
     uptime: running ? Math.floor((Date.now() - (server?.startedAt.getTime() ?? Date.now())) / 1000) : 0,
-    optime: running && applied ? opTime(set, applied) : { ts: new Timestamp({ t: 0, i: 0 }), t: Long.fromNumber(-1) },
+    optime: running && applied ? opTime(member, applied) : { ts: new Timestamp({ t: 0, i: 0 }), t: Long.fromNumber(-1) },
     optimeDate: running && applied ? wallTimeOf(applied) : new Date(0),
     lastAppliedWallTime: running && applied ? wallTimeOf(applied) : new Date(0),
     syncSourceHost: running && member.role === "SECONDARY" ? (set.primary?.host ?? "") : "",
@@ -74,8 +76,8 @@ function memberStatus(member: Member, self: Member): Document {
 export function replSetStatus(self: Member): Document {
   const { set } = self;
   const server = self.server!;
-  const committed = opTime(set, set.commitPoint);
-  const applied = opTime(set, server.oplog.lastTime);
+  const committed = opTime(self, set.commitPoint);
+  const applied = opTime(self, server.oplog.lastTime);
   return {
     set: "rs0",
     date: new Date(),
@@ -91,7 +93,7 @@ export function replSetStatus(self: Member): Document {
     optimes: {
       lastCommittedOpTime: committed,
       lastCommittedWallTime: wallTimeOf(set.commitPoint),
-      readConcernMajorityOpTime: opTime(set, server.oplog.readableTime),
+      readConcernMajorityOpTime: opTime(self, server.oplog.readableTime),
       appliedOpTime: applied,
       durableOpTime: applied,
       lastAppliedWallTime: wallTimeOf(server.oplog.lastTime),

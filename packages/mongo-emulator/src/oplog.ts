@@ -52,6 +52,8 @@ export interface OplogWrite {
 
 export interface OplogEntry extends OplogWrite {
   time: OpTime;
+  /** In a replica set: the term of the primary that wrote it (the `t` of its optime). */
+  term?: number;
   clusterTime: Timestamp;
   wallTime: Date;
   /** The event's resume token `_data`. */
@@ -73,6 +75,8 @@ export class Oplog {
 
   readonly #slack: number;
   #lastTime: OpTime;
+  /** In a replica set: the term this member's writes are made in while it is primary. */
+  term = 1;
   /** In a replica set: how far readers (change streams) may see, the majority commit point on this member. */
   #committed: { endSeq: number; time: OpTime } | undefined;
   /** While a secondary applies an entry: the entry the next append records instead of a new one. */
@@ -109,8 +113,13 @@ export class Oplog {
   contains(time: OpTime): boolean {
     const first = this.#entries[0];
     if (!first || compareOpTime(time, first.time) < 0) return true;
+    return this.entryAt(time) !== undefined;
+  }
+
+  /** The entry written at exactly `time`, if this oplog holds it. */
+  entryAt(time: OpTime): OplogEntry | undefined {
     const entry = this.at(this.seqAfter(time) - 1);
-    return entry !== undefined && compareOpTime(entry.time, time) === 0;
+    return entry && compareOpTime(entry.time, time) === 0 ? entry : undefined;
   }
 
   /** Entry by sequence number if readers may see it. */
@@ -181,6 +190,7 @@ export class Oplog {
       wallTime: new Date(),
       token: encodeResumeToken(time, "event"),
     };
+    if (this.feedsSecondaries) entry.term = this.term;
     this.#record(entry);
     return entry;
   }

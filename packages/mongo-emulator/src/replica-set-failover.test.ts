@@ -186,3 +186,20 @@ test("the most up-to-date electable member wins the election, in a new term", as
   expect(after.electionId.toHexString() > before.electionId.toHexString()).toBe(true);
   expect(after.primary).toBe(ahead!.host);
 });
+
+test("optimes carry the term of the primary that wrote them", async () => {
+  await using emulator = await startReplicaSet();
+  await using client = new MongoClient(emulator.uri);
+  const posts = client.db("feed").collection("posts");
+  await posts.insertOne({ term: 1 });
+  await emulator.members.find((m) => m.state === "PRIMARY")!.stepDown();
+  await posts.insertOne({ term: 2 });
+  const status = await client.db("admin").command({ replSetGetStatus: 1 });
+  expect(Number(status.term)).toBe(2);
+  expect(Number(status.optimes.appliedOpTime.t)).toBe(2);
+  const oplog = await client.db("local").collection("oplog.rs").find({ op: "i" }).toArray();
+  expect(oplog.map((entry) => [entry.o.term, Number(entry.t)])).toEqual([
+    [1, 1],
+    [2, 2],
+  ]);
+});

@@ -250,6 +250,7 @@ export class ReplicaSet {
     this.term++;
     this.primary = winner;
     winner.role = "PRIMARY";
+    winner.server!.oplog.term = this.term;
     winner.since = new Date();
     this.#unsubscribe = winner.server!.oplog.subscribe(() => this.replicate());
     this.#changed();
