@@ -53,6 +53,8 @@ export class ChangeStreamCursor implements Cursor {
   #seq: number;
   #token: string;
   #time: OpTime;
+  /** Entries at or before the resume point are never shown (a lagging member may hold them later). */
+  readonly #startTime: OpTime;
   #pendingInvalidate: OplogEntry | undefined;
   #invalidated = false;
   #killed = false;
@@ -69,6 +71,7 @@ export class ChangeStreamCursor implements Cursor {
     this.#seq = start.seq;
     this.#token = start.token;
     this.#time = start.time;
+    this.#startTime = start.time;
     this.#pendingInvalidate = start.pendingInvalidate;
   }
 
@@ -91,24 +94,25 @@ export class ChangeStreamCursor implements Cursor {
         this.#time = entry.time;
         break;
       }
-      const entry = oplog.at(this.#seq);
+      const entry = oplog.readable(this.#seq);
       if (!entry) break;
       this.#seq++;
+      if (compareOpTime(entry.time, this.#startTime) <= 0) continue;
       this.#time = entry.time;
       this.#token = encodeResumeToken(entry.time, "highWaterMark");
       const role = roleOf(entry, this.scope);
       if (role === "skip") continue;
       if (role === "invalidate" || role === "showAndInvalidate") this.#pendingInvalidate = entry;
       if (role === "invalidate" || !isVisible(entry, this.options)) continue;
-      const event = this.#transform(buildEvent(entry, this.options, this.state.store), entry);
+      const event = this.#transform(buildEvent(entry, this.options, this.state.majority?.store ?? this.state.store), entry);
       this.#token = entry.token;
       if (event) docs.push(event);
     }
-    const caughtUp = !this.#pendingInvalidate && oplog.at(this.#seq) === undefined;
+    const caughtUp = !this.#pendingInvalidate && oplog.readable(this.#seq) === undefined;
     if (caughtUp && !this.#invalidated) {
       // Nothing more to scan: the resume point is the latest cluster time (a high-water mark),
       // unless the last event is itself the latest write.
-      const current = oplog.clock.current;
+      const current = oplog.readableTime;
       if (compareOpTime(current, this.#time) > 0) {
         this.#time = current;
         this.#token = encodeResumeToken(current, "highWaterMark");

@@ -87,7 +87,11 @@ export class Connection implements ConnectionInfo {
 
   #respond(request: Request, reply: Document, responseTo = request.requestId): void {
     if (this.#closed || reply === CLOSE_CONNECTION) return;
-    if (request.opCode === OP_MSG && request.flags & MSG_MORE_TO_COME) return; // no reply wanted (w:0)
+    if (request.opCode === OP_MSG && request.flags & MSG_MORE_TO_COME) {
+      // No reply wanted (w:0). A member of several that cannot take the write hangs up instead, as mongod does.
+      if (reply.code === 10107 && this.state.replica) this.close();
+      return;
+    }
     const streaming = reply.ok === 1 && isExhaustHello(request);
     let bytes: Buffer;
     try {
@@ -99,7 +103,10 @@ export class Connection implements ConnectionInfo {
       bytes = this.#encode(request, failure, responseTo, false);
     }
     this.#write(bytes);
-    if (streaming) this.#stream(request, bytes.readInt32LE(4));
+    if (!streaming) return;
+    // The next streamed reply waits for a change from the one just sent, as mongod's exhaust hello does.
+    request.command.topologyVersion = reply.topologyVersion;
+    this.#stream(request, bytes.readInt32LE(4));
   }
 
   /**

@@ -4,6 +4,10 @@ import { CommandError, RESUMABLE_CHANGE_STREAM_CODES, RETRYABLE_WRITE_CODES } fr
 import type { FailCommandData } from "./fail-points.ts";
 import type { CommandContext, CommandHandler } from "./commands/context.ts";
 import { commandHandlers } from "./commands/registry.ts";
+import { checkMemberRole } from "./member-role.ts";
+import { refreshLocalDatabase } from "./local-database.ts";
+import { awaitReadConcern } from "./causal-reads.ts";
+import { awaitWriteConcern } from "./write-concern.ts";
 
 /** Marker reply meaning "close the connection without answering". */
 export const CLOSE_CONNECTION: Document = Object.freeze({});
@@ -23,24 +27,50 @@ function execute(ctx: CommandContext, name: string): Document | Promise<Document
   if (!handler) {
     return finish(ctx, new CommandError(59, `no such command: '${name}'`).toReply());
   }
+  try {
+    checkMemberRole(ctx, name);
+    refreshLocalDatabase(ctx.state, ctx.db);
+  } catch (error) {
+    return finish(ctx, errorReply(error, ctx, name));
+  }
+  const readable = awaitReadConcern(ctx, name);
+  if (readable) {
+    return readable.then(
+      () => runHandler(ctx, name, handler),
+      (error: unknown) => finish(ctx, errorReply(error, ctx, name)),
+    );
+  }
+  return runHandler(ctx, name, handler);
+}
+
+function runHandler(ctx: CommandContext, name: string, handler: CommandHandler): Document | Promise<Document> {
   const retryKey = ctx.state.retryableWrites.keyOf(name, ctx.command);
   if (retryKey !== undefined) {
-    const replayed = ctx.state.retryableWrites.replay(retryKey);
+    const { oplog } = ctx.state;
+    const replayed = ctx.state.retryableWrites.replay(retryKey, ctx.state.replica && ((time) => oplog.contains(time)));
     if (replayed) return finish(ctx, replayed);
   }
   try {
     const result = handler(ctx);
-    if (retryKey !== undefined && !(result instanceof Promise)) ctx.state.retryableWrites.remember(retryKey, result);
+    if (retryKey !== undefined && !(result instanceof Promise))
+      ctx.state.retryableWrites.remember(retryKey, result, ctx.state.oplog.lastTime);
     if (result instanceof Promise) {
       return result.then(
-        (reply) => finish(ctx, reply),
+        (reply) => finishWrite(ctx, name, reply),
         (error: unknown) => finish(ctx, errorReply(error, ctx, name)),
       );
     }
-    return finish(ctx, result);
+    return finishWrite(ctx, name, result);
   } catch (error) {
     return finish(ctx, errorReply(error, ctx, name));
   }
+}
+
+/** With several members, a write's reply waits for its write concern. */
+function finishWrite(ctx: CommandContext, name: string, reply: Document): Document | Promise<Document> {
+  if (!ctx.state.replica) return finish(ctx, reply);
+  const acknowledged = awaitWriteConcern(ctx, name, reply);
+  return acknowledged instanceof Promise ? acknowledged.then((done) => finish(ctx, done)) : finish(ctx, acknowledged);
 }
 
 function finish(ctx: CommandContext, reply: Document): Document {

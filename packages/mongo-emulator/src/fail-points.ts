@@ -17,7 +17,8 @@ export interface FailCommandData {
 
 type Mode = { kind: "alwaysOn" } | { kind: "times"; remaining: number } | { kind: "skip"; remaining: number };
 
-const SUPPORTED = new Set(["failCommand", "failGetMoreAfterCursorCheckout"]);
+/** stopReplProducer (alwaysOn/off): a secondary of a multi-member set stops applying the primary's oplog. */
+const SUPPORTED = new Set(["failCommand", "failGetMoreAfterCursorCheckout", "stopReplProducer"]);
 
 interface ActiveFailPoint {
   mode: Mode;
@@ -46,6 +47,11 @@ export class FailPoints {
     this.#active.set(name, { mode: parseMode(mode), data });
     this.#timesEntered.set(name, 0);
     return { count, ok: 1 };
+  }
+
+  /** Whether a fail point that needs no data (stopReplProducer) is on. */
+  isActive(name: string): boolean {
+    return this.#active.has(name);
   }
 
   /** failCommand's data when it fires for this command (consuming one activation), else null. */

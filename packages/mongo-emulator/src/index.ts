@@ -1,13 +1,15 @@
-/** Public API: an in-process MongoDB wire-protocol emulator for tests (single-node replica set rs0, 7.0). */
-import type { Socket, TCPSocketListener } from "bun";
-import { Connection } from "./connection.ts";
+/** Public API: an in-process MongoDB wire-protocol emulator for tests (replica set rs0, 7.0: one member, or three). */
+import { listen } from "./listener.ts";
+import { ReplicaSet } from "./replica-set.ts";
+import type { Member } from "./member.ts";
 import { EmulatorState } from "./state.ts";
 
 export { withDatabase } from "./connection-string.ts";
+export type { Member, MemberState } from "./member.ts";
 
 /** Options for an in-process MongoDB wire-protocol emulator (test infrastructure only). */
 export interface EmulatorOptions {
-  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  /** TCP port on 127.0.0.1 (of the first member); 0 (default) picks a free one. */
   port?: number;
   /** How many oplog entries change streams can resume from before ChangeStreamHistoryLost (286). */
   historyLimit?: number;
@@ -21,66 +23,59 @@ export interface EmulatorOptions {
    * `ttlMonitorSleepSecs`, 60 s by default (also settable at run time with `setParameter`).
    */
   ttlMonitorIntervalMs?: number;
+  /** Members of `rs0`: 1 (default, the single node) or 3, each on its own port. */
+  members?: 1 | 3;
+  /** With several members: how long the set is without a primary before an election (250 ms; mongod: 10,000). */
+  electionTimeoutMs?: number;
+  /** With several members: how long after a write on the primary a secondary applies it (0 by default). */
+  replicationDelayMs?: number;
 }
 
-/** A running emulator: a single-node replica set `rs0`, server version 7.0. */
+/** A running emulator: replica set `rs0`, server version 7.0. */
 export interface Emulator extends AsyncDisposable {
-  /** `mongodb://127.0.0.1:<port>/?replicaSet=rs0` */
+  /** `mongodb://127.0.0.1:<port>/?replicaSet=rs0` (every member's host with several members). */
   uri: string;
+  /** The port of the first member. */
   port: number;
+  /** With several members: each member, in the order of the URI (empty for the single node). */
+  members: Member[];
   close(): Promise<void>;
 }
 
 /** Starts the emulator and resolves once it accepts connections. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  if ((options.members ?? 1) > 1) return startReplicaSet(options);
   const state = new EmulatorState(options.historyLimit ?? 100_000, options.standalone ?? false, options.ttlMonitorIntervalMs);
-  const sockets = new Set<Socket<Connection>>();
-  let listener: TCPSocketListener<Connection>;
+  let listening: ReturnType<typeof listen>;
   try {
-    listener = listen(state, sockets, options.port ?? 0);
+    listening = listen(state, options.port ?? 0);
   } catch (error) {
     state.shutdown();
     throw error;
   }
-  state.port = listener.port;
-  const uri = `mongodb://127.0.0.1:${listener.port}/${state.standalone ? "" : "?replicaSet=rs0"}`;
+  state.port = listening.port;
+  const uri = `mongodb://127.0.0.1:${listening.port}/${state.standalone ? "" : "?replicaSet=rs0"}`;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       state.shutdown();
-      listener.stop(true);
-      for (const socket of sockets) socket.data?.onClose();
-      sockets.clear();
+      listening.close();
     })();
     return closing;
   };
-  return { uri, port: listener.port, close, [Symbol.asyncDispose]: close };
+  return { uri, port: listening.port, members: [], close, [Symbol.asyncDispose]: close };
 }
 
-/** Accepts connections on 127.0.0.1; each socket gets its own Connection in `socket.data`. */
-function listen(state: EmulatorState, sockets: Set<Socket<Connection>>, port: number): TCPSocketListener<Connection> {
-  return Bun.listen<Connection>({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      open(socket) {
-        socket.data = new Connection(state, socket);
-        sockets.add(socket);
-      },
-      data(socket, chunk) {
-        socket.data.onData(chunk);
-      },
-      drain(socket) {
-        socket.data.onDrain();
-      },
-      close(socket) {
-        sockets.delete(socket);
-        socket.data?.onClose();
-      },
-      error(socket) {
-        sockets.delete(socket);
-        socket.data?.onClose();
-      },
-    },
+async function startReplicaSet(options: EmulatorOptions): Promise<Emulator> {
+  if (options.standalone) throw new Error("a standalone emulator has one member");
+  const set = new ReplicaSet({
+    size: options.members ?? 3,
+    historyLimit: options.historyLimit ?? 100_000,
+    ttlMonitorIntervalMs: options.ttlMonitorIntervalMs,
+    electionTimeoutMs: options.electionTimeoutMs ?? 250,
+    replicationDelayMs: options.replicationDelayMs ?? 0,
   });
+  await set.start(options.port ?? 0);
+  const close = () => set.close();
+  return { uri: set.uri, port: set.members[0]!.port, members: set.members, close, [Symbol.asyncDispose]: close };
 }

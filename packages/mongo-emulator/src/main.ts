@@ -1,11 +1,13 @@
 /**
- * Standalone emulator: `bun run emulator [--port 27017] [--history-limit 100000] [--ttl-monitor-interval-ms 60000]`.
- * Prints the connection string and runs until SIGINT/SIGTERM.
+ * Standalone emulator: `bun run emulator [--port 27017] [--history-limit 100000] [--ttl-monitor-interval-ms 60000]
+ * [--members 1|3] [--election-timeout-ms 250] [--replication-delay-ms 0]`.
+ * Prints the connection string (every member's host with --members 3) and runs until SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
 import { startEmulator } from "./index.ts";
 
-const USAGE = "usage: bun run emulator [--port <0-65535>] [--history-limit <n>] [--ttl-monitor-interval-ms <ms>]";
+const USAGE =
+  "usage: bun run emulator [--port <0-65535>] [--history-limit <n>] [--ttl-monitor-interval-ms <ms>] [--members <1|3>] [--election-timeout-ms <ms>] [--replication-delay-ms <ms>]";
 
 function parsePositiveInt(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
@@ -16,7 +18,20 @@ function parsePositiveInt(name: string, raw: string | undefined, fallback: numbe
   return value;
 }
 
-type Options = { port: number; historyLimit: number; ttlMonitorIntervalMs: number };
+type Options = {
+  port: number;
+  historyLimit: number;
+  ttlMonitorIntervalMs: number;
+  members: 1 | 3;
+  electionTimeoutMs: number;
+  replicationDelayMs: number;
+};
+
+function parseMembers(raw: string | undefined): 1 | 3 {
+  if (raw === undefined || raw === "1") return 1;
+  if (raw === "3") return 3;
+  throw new Error(`--members must be 1 or 3, got "${raw}"`);
+}
 
 function readOptions(): Options {
   const { values } = parseArgs({
@@ -25,6 +40,9 @@ function readOptions(): Options {
       port: { type: "string" },
       "history-limit": { type: "string" },
       "ttl-monitor-interval-ms": { type: "string" },
+      members: { type: "string" },
+      "election-timeout-ms": { type: "string" },
+      "replication-delay-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -38,6 +56,9 @@ function readOptions(): Options {
     port: parsePositiveInt("port", values.port, 27017, 0, 65535),
     historyLimit: parsePositiveInt("history-limit", values["history-limit"], 100_000, 1, 100_000_000),
     ttlMonitorIntervalMs: parsePositiveInt("ttl-monitor-interval-ms", values["ttl-monitor-interval-ms"], 60_000, 10, 86_400_000),
+    members: parseMembers(values.members),
+    electionTimeoutMs: parsePositiveInt("election-timeout-ms", values["election-timeout-ms"], 250, 1, 3_600_000),
+    replicationDelayMs: parsePositiveInt("replication-delay-ms", values["replication-delay-ms"], 0, 0, 3_600_000),
   };
 }
 

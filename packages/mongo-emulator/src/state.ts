@@ -3,10 +3,12 @@ import { Binary, ObjectId, Long, type Document } from "bson";
 import { CursorRegistry } from "./cursors.ts";
 import { FailPoints } from "./fail-points.ts";
 import { Oplog } from "./oplog.ts";
+import { MajoritySnapshot } from "./majority-snapshot.ts";
 import { RetryableWrites } from "./retryable-writes.ts";
 import { Store } from "./store.ts";
 import { TtlMonitor } from "./ttl-monitor.ts";
-import { toTimestamp } from "./cluster-clock.ts";
+import { toTimestamp, type ClusterClock } from "./cluster-clock.ts";
+import type { Member } from "./member.ts";
 
 const ZERO_HASH_BINARY = new Binary(new Uint8Array(20), 0);
 
@@ -16,13 +18,20 @@ export class EmulatorState {
   readonly store: Store;
   readonly cursors = new CursorRegistry();
   readonly failPoints = new FailPoints();
-  readonly retryableWrites = new RetryableWrites();
+  readonly retryableWrites: RetryableWrites;
+  /** In a replica set: the majority-committed data, for majority reads. */
+  readonly majority: MajoritySnapshot | undefined;
   readonly ttlMonitor: TtlMonitor;
   readonly processId = new ObjectId();
   readonly electionId = new ObjectId("7fffffff0000000000000001");
   readonly startedAt = new Date();
   port = 0;
   closed = false;
+  /** Set when this is one member of a multi-member replica set; undefined for the single node. */
+  replica: Member | undefined;
+  /** topologyVersion.counter: bumped on every state change a hello reports. */
+  topologyCounter = 0;
+  #topologyWaiters = new Set<() => void>();
   #timers = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
   #nextConnectionId = 1;
   #gossipFor: unknown = null;
@@ -34,10 +43,15 @@ export class EmulatorState {
     /** A standalone mongod: no replica set, no change streams. */
     readonly standalone = false,
     ttlMonitorIntervalMs?: number,
+    /** In a replica set: the set's clock and session table, shared by its members. */
+    shared?: { clock: ClusterClock; retryableWrites: RetryableWrites },
   ) {
-    this.oplog = new Oplog(historyLimit);
+    this.oplog = new Oplog(historyLimit, shared?.clock, shared !== undefined);
     this.store = new Store(this.oplog);
-    this.ttlMonitor = new TtlMonitor(this.store, ttlMonitorIntervalMs);
+    this.retryableWrites = shared?.retryableWrites ?? new RetryableWrites();
+    this.majority = shared && new MajoritySnapshot(shared.clock);
+    // Like mongod's, the TTL monitor deletes only on a primary.
+    this.ttlMonitor = new TtlMonitor(this.store, ttlMonitorIntervalMs, () => this.replica?.isPrimary() ?? true);
     this.#reaper = setInterval(() => this.cursors.reapIdle(Date.now()), 60_000);
     this.#reaper.unref();
   }
@@ -76,6 +90,20 @@ export class EmulatorState {
     };
     signal?.addEventListener("abort", cancel, { once: true });
     return { promise, cancel };
+  }
+
+  /** A hello reports something new: bump topologyVersion and answer every awaitable hello at once. */
+  topologyChanged(): void {
+    this.topologyCounter++;
+    for (const wake of [...this.#topologyWaiters]) wake();
+  }
+
+  /** Resolves after `ms`, or at once when the topology changes, the emulator closes or `signal` aborts. */
+  awaitTopologyChange(ms: number, signal?: AbortSignal): Promise<void> {
+    const timer = this.sleep(ms, signal);
+    const wake = () => timer.cancel();
+    this.#topologyWaiters.add(wake);
+    return timer.promise.finally(() => this.#topologyWaiters.delete(wake));
   }
 
   /** Stops every timer and wakes everything that waits. */

@@ -13,7 +13,8 @@ export interface IndexSpec {
 
 /** One collection: documents keyed by their `_id` key (Map keeps natural insertion order). */
 export class Collection {
-  readonly uuid = new UUID();
+  /** Assigned from the primary's when a secondary creates the collection. */
+  uuid = new UUID();
   readonly docs = new Map<string, Document>();
   /** Every collection's first index, which dropIndexes refuses to drop. */
   readonly idIndex: IndexSpec = { v: 2, key: { _id: 1 }, name: "_id_" };
@@ -37,6 +38,32 @@ export class Store {
   readonly #dbs = new Map<string, Map<string, Collection>>();
 
   constructor(readonly oplog: Oplog) {}
+
+  /** Replaces every database with a copy of another store's (an initial sync; documents are never mutated in place, so they are shared). */
+  copyFrom(source: Store): void {
+    this.#dbs.clear();
+    for (const [db, colls] of source.#dbs) {
+      const copies = new Map<string, Collection>();
+      for (const [name, coll] of colls) {
+        const copy = new Collection(db, name, { ...coll.options });
+        copy.uuid = coll.uuid;
+        copy.indexes = coll.indexes.map((index) => ({ ...index }));
+        for (const [key, doc] of coll.docs) copy.docs.set(key, doc);
+        copies.set(name, copy);
+      }
+      this.#dbs.set(db, copies);
+    }
+  }
+
+  /** Sets a collection's documents without logging anything (mongod's unreplicated `local` database). */
+  putUnlogged(db: string, name: string, docs: Document[], options: Document = {}): void {
+    let colls = this.#dbs.get(db);
+    if (!colls) this.#dbs.set(db, (colls = new Map()));
+    const coll = colls.get(name) ?? new Collection(db, name, options);
+    coll.docs.clear();
+    for (const doc of docs) coll.docs.set(String(coll.docs.size), doc);
+    colls.set(name, coll);
+  }
 
   databaseNames(): string[] {
     return [...this.#dbs.keys()];

@@ -22,6 +22,8 @@ export class TtlMonitor {
   constructor(
     private readonly store: Store,
     intervalMs = DEFAULT_TTL_MONITOR_INTERVAL_MS,
+    /** Whether this member deletes now (only a primary does). */
+    private readonly active: () => boolean = () => true,
   ) {
     this.#intervalMs = intervalMs;
     this.#schedule();
@@ -77,7 +79,7 @@ export class TtlMonitor {
     clearTimeout(this.#timer);
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      if (this.#enabled) this.runPass();
+      if (this.#enabled && this.active()) this.runPass();
       this.#schedule();
     }, this.#intervalMs);
     this.#timer.unref();

@@ -130,6 +130,7 @@ export function commitUpdate(
     documentKey: { _id: before._id },
     ...(change.kind === "replace" ? { fullDocument: change.after } : { updateDescription: change.describe() }),
     ...images,
+    ...(oplog.feedsSecondaries && change.kind === "update" ? { replicatedDocument: change.after } : {}),
   });
 }
 

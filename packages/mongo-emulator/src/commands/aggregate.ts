@@ -8,6 +8,8 @@ import { matchingDocuments, runStages } from "../query.ts";
 import { decodeResumeToken, encodeResumeToken } from "../resume-token.ts";
 import type { EmulatorState } from "../state.ts";
 import type { CommandContext, CommandHandler } from "./context.ts";
+import { readStore } from "../read-concern.ts";
+import { collStatsDocument } from "./stats.ts";
 import { firstBatchReply } from "./find.ts";
 
 /** Stages a change stream pipeline may contain after `$changeStream`. */
@@ -69,9 +71,14 @@ const aggregate: CommandHandler = (ctx) => {
   }
   checkStages(pipeline, false);
   const target = command.aggregate;
-  const coll = typeof target === "string" ? ctx.state.store.get(ctx.db, target) : undefined;
-  const input = typeof target === "string" ? matchingDocuments(coll, undefined) : [];
-  const resolver = (name: string) => matchingDocuments(ctx.state.store.get(ctx.db, name), undefined);
+  const store = readStore(ctx);
+  const coll = typeof target === "string" ? store.get(ctx.db, target) : undefined;
+  let input = typeof target === "string" ? matchingDocuments(coll, undefined) : [];
+  if (first && stageName(first) === "$collStats") {
+    input = [collStatsDocument(ctx, coll, first.$collStats as Document)];
+    pipeline.shift();
+  }
+  const resolver = (name: string) => matchingDocuments(store.get(ctx.db, name), undefined);
   const docs = runStages(input, pipeline, resolver);
   const ns = typeof target === "string" ? `${ctx.db}.${target}` : `${ctx.db}.$cmd.aggregate`;
   const cursorOptions = (command.cursor ?? {}) as Document;
@@ -152,8 +159,8 @@ function startOf(state: EmulatorState, spec: Document): StreamStart {
     if (compareOpTime(before, trimmed) < 0) throw historyLost();
     return { seq: oplog.seqAfter(before), token: encodeResumeToken(before, "highWaterMark"), time: before };
   }
-  const now = oplog.clock.current;
-  return { seq: oplog.endSeq, token: encodeResumeToken(now, "highWaterMark"), time: now };
+  const now = oplog.readableTime;
+  return { seq: oplog.readableEndSeq, token: encodeResumeToken(now, "highWaterMark"), time: now };
 }
 
 function openChangeStream(ctx: CommandContext, spec: Document, stages: Document[]): Document {

@@ -7,6 +7,7 @@ import { matchingDocuments, shapeResults } from "../query.ts";
 import type { EmulatorState } from "../state.ts";
 import { getPath, keyOf } from "../values.ts";
 import type { CommandContext, CommandHandler } from "./context.ts";
+import { readStore } from "../read-concern.ts";
 
 const DEFAULT_BATCH_SIZE = 101;
 
@@ -31,9 +32,9 @@ export function firstBatchReply(
 }
 
 const find: CommandHandler = (ctx) => {
-  const { command, state } = ctx;
+  const { command } = ctx;
   const name = String(command.find);
-  const coll = state.store.get(ctx.db, name);
+  const coll = readStore(ctx).get(ctx.db, name);
   let limit = command.limit === undefined ? 0 : Number(command.limit);
   let singleBatch = command.singleBatch === true;
   if (limit < 0) {
@@ -41,6 +42,12 @@ const find: CommandHandler = (ctx) => {
     singleBatch = true;
   }
   const matched = matchingDocuments(coll, command.filter as Document | undefined);
+  // {$natural: ±1} is the stored order, forwards or backwards.
+  const natural = (command.sort as Document | undefined)?.$natural;
+  if (natural !== undefined && Object.keys(command.sort as Document).length === 1) {
+    if (Number(natural) < 0) matched.reverse();
+    delete command.sort;
+  }
   const docs = shapeResults(matched, {
     sort: command.sort as Document | undefined,
     skip: command.skip === undefined ? 0 : Number(command.skip),
@@ -87,8 +94,8 @@ const killCursors: CommandHandler = (ctx) => {
 };
 
 const count: CommandHandler = (ctx) => {
-  const { command, state } = ctx;
-  const coll = state.store.get(ctx.db, String(command.count));
+  const { command } = ctx;
+  const coll = readStore(ctx).get(ctx.db, String(command.count));
   let n = matchingDocuments(coll, command.query as Document | undefined).length;
   const skip = Number(command.skip ?? 0);
   n = Math.max(0, n - skip);
@@ -98,8 +105,8 @@ const count: CommandHandler = (ctx) => {
 };
 
 const distinct: CommandHandler = (ctx) => {
-  const { command, state } = ctx;
-  const coll = state.store.get(ctx.db, String(command.distinct));
+  const { command } = ctx;
+  const coll = readStore(ctx).get(ctx.db, String(command.distinct));
   const key = String(command.key);
   const seen = new Map<string, unknown>();
   for (const doc of matchingDocuments(coll, command.query as Document | undefined)) {

@@ -2,6 +2,7 @@
 import { Long, type Document } from "bson";
 import { toTimestamp } from "../cluster-clock.ts";
 import { CommandError } from "../errors.ts";
+import { memberHelloFields } from "../member-status.ts";
 import type { CommandContext, CommandHandler } from "./context.ts";
 
 const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
@@ -12,7 +13,7 @@ function helloReply(ctx: CommandContext, legacy: boolean): Document {
   const opTime = toTimestamp(state.oplog.clock.current);
   const wallTime = new Date();
   const reply: Document = {
-    topologyVersion: { processId: state.processId, counter: Long.ZERO },
+    topologyVersion: { processId: state.processId, counter: Long.fromNumber(state.topologyCounter) },
     hosts: [state.host],
     setName: "rs0",
     setVersion: 1,
@@ -38,6 +39,11 @@ function helloReply(ctx: CommandContext, legacy: boolean): Document {
     readOnly: false,
     ok: 1,
   };
+  if (state.replica) {
+    delete reply.primary;
+    delete reply.electionId;
+    Object.assign(reply, memberHelloFields(state.replica, legacy));
+  }
   if (ctx.command.helloOk === true) reply.helloOk = true;
   if (state.standalone) {
     for (const field of ["hosts", "setName", "setVersion", "secondary", "primary", "me", "electionId", "lastWrite"]) delete reply[field];
@@ -58,11 +64,12 @@ function makeHello(legacy: boolean): CommandHandler {
     const awaited = command.topologyVersion as Document | undefined;
     const maxAwaitTimeMS = Number(command.maxAwaitTimeMS ?? NaN);
     const sameTopology =
-      awaited !== undefined && String(awaited.processId) === state.processId.toHexString() && Number(awaited.counter) === 0;
+      awaited !== undefined &&
+      String(awaited.processId) === state.processId.toHexString() &&
+      Number(awaited.counter) === state.topologyCounter;
     if (!sameTopology || !Number.isFinite(maxAwaitTimeMS)) return helloReply(ctx, legacy);
-    // Awaitable hello: nothing ever changes in this topology, so answer when the wait ends
-    // (without moreToCome; the driver then sends the next awaitable hello).
-    return state.sleep(maxAwaitTimeMS, ctx.connection.signal).promise.then(() => helloReply(ctx, legacy));
+    // Awaitable hello: answered when the wait ends, or at once when the topology changes.
+    return state.awaitTopologyChange(maxAwaitTimeMS, ctx.connection.signal).then(() => helloReply(ctx, legacy));
   };
 }
 
@@ -124,12 +131,6 @@ export const handshakeCommands: Record<string, CommandHandler> = {
   getCmdLineOpts: () => ({ argv: ["mongod", "--replSet", "rs0"], parsed: { replication: { replSet: "rs0" } }, ok: 1 }),
   hostInfo: () => ({ system: { hostname: "127.0.0.1", numCores: 1 }, os: { type: "Linux" }, extra: {}, ok: 1 }),
   serverStatus: (ctx) => ({ host: ctx.state.host, version: "7.0.14", process: "mongod", uptime: 1, ok: 1 }),
-  replSetGetStatus: (ctx) => ({
-    set: "rs0",
-    myState: 1,
-    members: [{ _id: 0, name: ctx.state.host, health: 1, state: 1, stateStr: "PRIMARY", self: true }],
-    ok: 1,
-  }),
   endSessions: () => ({ ok: 1 }),
   killSessions: () => ({ ok: 1 }),
   killAllSessions: () => ({ ok: 1 }),

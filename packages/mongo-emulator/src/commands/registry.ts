@@ -8,6 +8,8 @@ import { findCommands } from "./find.ts";
 import { handshakeCommands } from "./handshake.ts";
 import { indexCommands } from "./indexes.ts";
 import { writeCommands } from "./write.ts";
+import { replSetCommands } from "./repl-set.ts";
+import { statsCommands } from "./stats.ts";
 
 export const commandHandlers: Record<string, CommandHandler> = {
   ...handshakeCommands,
@@ -18,4 +20,6 @@ export const commandHandlers: Record<string, CommandHandler> = {
   ...ddlCommands,
   ...indexCommands,
   ...adminCommands,
+  ...replSetCommands,
+  ...statsCommands,
 };
