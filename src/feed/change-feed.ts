@@ -28,12 +28,30 @@ export type ChangeFeedOptions = {
   /** How long an idle getMore waits on the server; also how stale an idle stream's clock may get. */
   maxAwaitTimeMS?: number;
   /**
+   * A stream whose next answer takes longer than this is replaced by a new one from the same
+   * position (default 3 s, twelve idle getMores). The driver's own resume can sit out a whole
+   * server selection timeout: after a lost primary it first kills the old cursor on the member
+   * that is gone, waiting for that member to come back.
+   */
+  stuckAfterMs?: number;
+  /**
    * How often, at most, the position is persisted while events flow (default 1 s; always at
    * stop and after an invalidation). A floor saved a moment ago is older than the current
    * one, so a restart from it replays a little more history, never less.
    */
   checkpointIntervalMs?: number;
 };
+
+/** The change stream gave no answer for too long: it is replaced from its last position. */
+export class StreamStuck extends Error {
+  override get name(): string {
+    return "StreamStuck";
+  }
+
+  constructor(readonly ms: number) {
+    super(`the change stream gave no answer for ${ms} ms; starting a new one from its last position`);
+  }
+}
 
 // Resuming cannot close these gaps: the events in between are gone or the token is unusable.
 const UNRECOVERABLE_GAP_CODES = new Set([
@@ -168,7 +186,7 @@ export class ChangeFeed {
         });
         // The first tryNext sends the aggregate: after it the server has fixed where the stream starts.
         const stopEarly = history.floor ? undefined : this.#establishOnEmptyFirstBatch(stream);
-        let change = await stream.tryNext();
+        let change = await this.#next(stream);
         stopEarly?.();
         if (!history.floor) change = this.#startFresh(stream, change, source);
         if (!this.#up) this.#markUp();
@@ -188,7 +206,7 @@ export class ChangeFeed {
           if (ready) await ready;
           if (stream.bufferedCount() === 0) startAfter = this.#batchEnded(stream) ?? startAfter;
           if (!change) this.#established.resolve(); // caught up; later calls are no-ops
-          change = await stream.tryNext();
+          change = await this.#next(stream);
           this.#progressedAt = performance.now();
           attempt = 0; // a getMore went through: the stream is healthy again, so backoff starts over
         }
@@ -213,10 +231,24 @@ export class ChangeFeed {
         await sleep(delayMs, signal);
       } finally {
         signal.removeEventListener("abort", closeStream);
-        await stream?.close().catch(() => {});
+        // Closing kills the server's cursor, which waits for its member: on a restart it is not waited for.
+        if (signal.aborted) await stream?.close().catch(() => {});
+        else closeStream();
       }
     }
     return true;
+  }
+
+  /** The stream's next change, or a StreamStuck error once it has taken longer than stuckAfterMs. */
+  #next(stream: Stream): Promise<PostsChange | null> {
+    const next = stream.tryNext();
+    // Before the first stream is up, startup's own timeouts decide (a slow first aggregate is not a stuck stream).
+    if (!this.#everEstablished) return next;
+    const { promise: stuck, reject } = Promise.withResolvers<never>();
+    const stuckAfterMs = this.options.stuckAfterMs ?? 3_000;
+    const timer = setTimeout(() => reject(new StreamStuck(stuckAfterMs)), stuckAfterMs);
+    next.catch(() => {}); // a stuck stream's late failure has nobody left to tell
+    return Promise.race([next, stuck]).finally(() => clearTimeout(timer));
   }
 
   /**
