@@ -113,3 +113,10 @@ export function describe(value: unknown): string {
     return String(value);
   }
 }
+
+/** The name of a `{ $$op: ... }` value's single `$$` key, or undefined. */
+export function specialOperatorName(value: unknown): string | undefined {
+  if (!isDocument(value) || value instanceof Map) return undefined;
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0]?.startsWith("$$") ? keys[0] : undefined;
+}

@@ -2,7 +2,8 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, test } from "bun:test";
 import type { MongoClient } from "mongodb";
-import { checkExpectedEvents, CommandEventLog, type ObservedCommandEvent } from "./events";
+import { ClientEventLog, type ObservedCommandEvent } from "./events";
+import { checkExpectedEvents } from "./expected-events";
 import type { MatchEntities } from "./match";
 
 const noEntities: MatchEntities = { bsonEntity: () => undefined, sessionLsid: () => undefined };
@@ -54,10 +55,10 @@ describe("checkExpectedEvents", () => {
   });
 });
 
-describe("CommandEventLog", () => {
+describe("ClientEventLog", () => {
   test("keeps only observed event types and drops ignored and sensitive commands", () => {
     const { client, emit } = fakeClient();
-    const log = new CommandEventLog(client, { observeEvents: ["commandStartedEvent"], ignoreCommandMonitoringEvents: ["killCursors"] });
+    const log = new ClientEventLog(client, { observeEvents: ["commandStartedEvent"], ignoreCommandMonitoringEvents: ["killCursors"] });
     emit("commandStarted", "find", 1, { find: "c" });
     emit("commandSucceeded", "find", 1);
     emit("commandStarted", "killCursors", 2);
@@ -69,7 +70,7 @@ describe("CommandEventLog", () => {
 
   test("drops only the configureFailPoint sent by a failPoint operation, with its reply", () => {
     const { client, emit } = fakeClient();
-    const log = new CommandEventLog(client, {
+    const log = new ClientEventLog(client, {
       observeEvents: ["commandStartedEvent", "commandSucceededEvent"],
       ignoreCommandMonitoringEvents: [],
     });
@@ -82,7 +83,7 @@ describe("CommandEventLog", () => {
 
   test("stops recording once the operations are over", () => {
     const { client, emit } = fakeClient();
-    const log = new CommandEventLog(client, { observeEvents: ["commandStartedEvent"], ignoreCommandMonitoringEvents: [] });
+    const log = new ClientEventLog(client, { observeEvents: ["commandStartedEvent"], ignoreCommandMonitoringEvents: [] });
     log.stop();
     emit("commandStarted", "endSessions", 1);
     expect(log.events).toEqual([]);

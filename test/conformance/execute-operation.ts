@@ -1,14 +1,26 @@
-import { BSON, MongoError, MongoServerError } from "mongodb";
+import { BSON, MongoClientBulkWriteError, MongoError, MongoOperationTimeoutError, MongoServerError } from "mongodb";
+import { AssertionFailure } from "./assertion-failure";
 import { compareNumbers, describe, isBsonWrapper, numericValue, type Document } from "./bson-values";
 import { match } from "./match";
-import { ITERABLE_RESULTS, runOperation, type OperationContext } from "./operations";
+import { clientBulkWriteResultDocument } from "./operations/client";
+import { ITERABLE_RESULTS, runOperation, type OperationContext } from "./operations/index";
 import type { ExpectedError, Operation } from "./load-spec-files";
 
-/** An assertion about the server's behaviour failed (as opposed to a runner error). */
-export class AssertionFailure extends Error {}
+export { AssertionFailure };
+
+export interface ExecuteOptions {
+  /** withTransaction callbacks: the operation's own error reaches the caller even when expected or ignored. */
+  propagateErrors?: boolean;
+}
 
 /** Runs one operation and asserts its expectResult / expectError; throws on any failure. */
-export async function executeOperation(operation: Operation, ctx: OperationContext): Promise<void> {
+export async function executeOperation(operation: Operation, ctx: OperationContext, options: ExecuteOptions = {}): Promise<void> {
+  const outcome = await assertOutcome(operation, ctx);
+  if (options.propagateErrors && outcome.failed) throw outcome.error;
+}
+
+/** Asserts the operation's result or error; returns the error it raised, if any. */
+async function assertOutcome(operation: Operation, ctx: OperationContext): Promise<{ failed: boolean; error?: unknown }> {
   let result: unknown;
   let error: unknown;
   let failed = false;
@@ -21,13 +33,13 @@ export async function executeOperation(operation: Operation, ctx: OperationConte
     error = caught;
     failed = true;
   }
-  if (operation.ignoreResultAndError) return;
+  if (operation.ignoreResultAndError) return { failed, error };
 
   if (operation.expectError) {
     if (!failed) throw new AssertionFailure(`expected an error, got result ${describe(toDocument(result))}`);
     const problem = checkExpectedError(operation.expectError, error as MongoError | BSON.BSONError, ctx);
     if (problem) throw new AssertionFailure(`${problem}\n    error: ${describeError(error)}`);
-    return;
+    return { failed, error };
   }
   if (failed) throw new AssertionFailure(`unexpected error: ${describeError(error)}`);
 
@@ -43,16 +55,17 @@ export async function executeOperation(operation: Operation, ctx: OperationConte
     }
   }
   if (operation.saveResultAsEntity !== undefined) saveResult(operation, result, ctx);
+  return { failed };
 }
 
 function saveResult(operation: Operation, result: unknown, ctx: OperationContext): void {
   const id = operation.saveResultAsEntity as string;
+  if (result === undefined) throw new Error(`${operation.name} returned no result to save as "${id}"`);
   if (operation.name === "createChangeStream") {
     ctx.entities.set(id, { kind: "changeStream", stream: result as never });
   } else if (operation.name === "createFindCursor" || operation.name === "createCommandCursor") {
     ctx.entities.set(id, { kind: "cursor", cursor: result as never });
   } else {
-    if (result === undefined) throw new Error(`${operation.name} returned no result to save as "${id}"`);
     ctx.entities.set(id, { kind: "bson", value: toDocument(result) });
   }
 }
@@ -72,7 +85,9 @@ function checkExpectedError(expected: ExpectedError, error: MongoError | BSON.BS
   if (expected.isClientError !== undefined && expected.isClientError === isServerError) {
     return expected.isClientError ? "expected a client-side error, got a server error" : "expected a server error, got a client-side error";
   }
-  if (expected.isTimeoutError !== undefined) return "isTimeoutError is not supported by this runner";
+  if (expected.isTimeoutError !== undefined && expected.isTimeoutError !== error instanceof MongoOperationTimeoutError) {
+    return expected.isTimeoutError ? "expected a timeout error" : "expected an error other than a timeout";
+  }
   if (expected.errorContains !== undefined && !error.message.toLowerCase().includes(expected.errorContains.toLowerCase())) {
     return `expected the error message to contain "${expected.errorContains}"`;
   }
@@ -101,8 +116,11 @@ function checkExpectedError(expected: ExpectedError, error: MongoError | BSON.BS
     if (mismatch) return `errorResponse mismatch at ${mismatch.path}: ${mismatch.message}`;
   }
   if (expected.expectResult !== undefined) {
-    // Only bulk write errors carry a partial result (BulkWriteException.writeResult).
-    const partial = (error as { result?: unknown }).result;
+    // Only bulk write errors carry a partial result (writeResult, or partialResult for clientBulkWrite).
+    const partial =
+      error instanceof MongoClientBulkWriteError
+        ? error.partialResult && clientBulkWriteResultDocument(error.partialResult)
+        : (error as { result?: unknown }).result;
     const mismatch = match(expected.expectResult, toDocument(partial), { root: true, entities: ctx.entities });
     if (mismatch) return `expectError.expectResult mismatch at ${mismatch.path}: ${mismatch.message}`;
   }

@@ -174,6 +174,14 @@ class Matcher {
         if (typeof actual !== "string") return fail(path, `expected an Extended JSON string, got ${describe(actual)}`);
         return this.value(arg, EJSON.parse(actual, { relaxed: false }), path, false);
       }
+      case "$$matchesHexBytes": {
+        if (typeof arg !== "string" || !/^([0-9a-f]{2})*$/i.test(arg))
+          throw new MatchSyntaxError(`${path}: $$matchesHexBytes needs hex bytes`);
+        const hex = actual instanceof Uint8Array ? Buffer.from(actual).toString("hex") : actual;
+        return typeof hex === "string" && hex.toLowerCase() === arg.toLowerCase()
+          ? null
+          : fail(path, `expected bytes ${arg}, got ${describe(actual)}`);
+      }
       case "$$matchAsRoot":
         if (!isDocument(arg)) throw new MatchSyntaxError(`${path}: $$matchAsRoot needs a document`);
         return this.value(arg, actual, path, true);

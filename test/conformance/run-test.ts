@@ -1,11 +1,12 @@
 import { MongoServerError, type MongoClient } from "mongodb";
 import { describe as show } from "./bson-values";
 import { createEntities, EntityMap } from "./entities";
-import { checkExpectedEvents } from "./events";
+import { TIMED_OUT, withDeadline } from "./deadline";
 import { findExclusion } from "./excluded-tests";
 import { executeOperation } from "./execute-operation";
+import { checkExpectedEvents } from "./expected-events";
 import { match } from "./match";
-import type { FailPointRecord } from "./operations";
+import type { FailPointRecord, OperationContext } from "./operations/index";
 import { requirementsUnmet, type ServerInfo } from "./run-on-requirements";
 import type { CollectionData, SpecFile, TestCase } from "./load-spec-files";
 
@@ -48,6 +49,12 @@ export async function runTest(file: SpecFile, test: TestCase, env: RunEnvironmen
 async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment): Promise<string | null> {
   const entities = new EntityMap();
   const failPoints: FailPointRecord[] = [];
+  const ctx: OperationContext = {
+    entities,
+    failPoints,
+    env,
+    execute: (operation, options) => executeOperation(operation, ctx, options),
+  };
   let step = "initialData";
   const body = (async () => {
     await setUpInitialData(file.initialData ?? [], env.internalClient);
@@ -55,7 +62,7 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
     createEntities(file.createEntities ?? [], entities, env);
     for (const [index, operation] of test.operations.entries()) {
       step = `operation #${index} ${operation.name} on ${operation.object}`;
-      await executeOperation(operation, { entities, failPoints });
+      await executeOperation(operation, ctx);
     }
   })();
   let failure: string | null = null;
@@ -65,9 +72,13 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
   } catch (error) {
     failure = `${step}: ${messageOf(error)}`;
   }
-  for (const [, client] of entities.clients()) client.events?.stop();
+  // Threads the test did not wait for must not outlive it (their errors are not this test's).
+  await withDeadline(Promise.allSettled(entities.threads().map((thread) => thread.finish())), env.timeoutMs);
+  for (const [, client] of entities.clients()) client.events.stop();
   // Fail points go off before the outcome is read, so they cannot hit the internal client.
   const cleanupProblem = await turnOffFailPoints(failPoints, env.internalClient);
+  // An open transaction of a failed test must not block the next one.
+  if (failure !== null) await killAllSessions(env.internalClient);
   try {
     failure ??= checkEvents(test, entities);
     if (failure === null) {
@@ -86,21 +97,12 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const TIMED_OUT = Symbol("timed out");
-
-/** `work`'s value, or TIMED_OUT once `ms` pass first; rethrows its error. */
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  // Once timed out, the abandoned work fails when its client closes; nobody awaits it then.
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** "Terminating Open Transactions": errors are ignored (a server may refuse it). */
+async function killAllSessions(client: MongoClient): Promise<void> {
+  await client
+    .db("admin")
+    .command({ killAllSessions: [] })
+    .catch(() => undefined);
 }
 
 async function setUpInitialData(collections: CollectionData[], client: MongoClient): Promise<void> {
@@ -120,8 +122,8 @@ async function setUpInitialData(collections: CollectionData[], client: MongoClie
 
 function checkEvents(test: TestCase, entities: EntityMap): string | null {
   for (const expected of test.expectEvents ?? []) {
-    const { events } = entities.get(expected.client, "client");
-    if (!events) return `expectEvents[${expected.client}]: the client does not observe command events`;
+    const { events, observesEvents } = entities.get(expected.client, "client");
+    if (!observesEvents) return `expectEvents[${expected.client}]: the client has no observeEvents`;
     const problem = checkExpectedEvents(expected, events.events, entities);
     if (problem) return problem;
   }
@@ -145,13 +147,16 @@ async function checkOutcome(collections: CollectionData[], client: MongoClient):
   return null;
 }
 
-async function turnOffFailPoints(failPoints: FailPointRecord[], client: MongoClient): Promise<string | null> {
-  for (const { name } of failPoints) {
+/** Through the internal client, or the client opened for a targetedFailPoint (then closed). */
+async function turnOffFailPoints(failPoints: FailPointRecord[], internalClient: MongoClient): Promise<string | null> {
+  let problem: string | null = null;
+  for (const { name, client, closeAfter } of failPoints) {
     try {
-      await client.db("admin").command({ configureFailPoint: name, mode: "off" });
+      await (closeAfter ? client : internalClient).db("admin").command({ configureFailPoint: name, mode: "off" });
     } catch (error) {
-      return `could not turn fail point ${name} off: ${messageOf(error)}`;
+      problem ??= `could not turn fail point ${name} off: ${messageOf(error)}`;
     }
+    if (closeAfter) await client.close(true).catch(() => undefined);
   }
-  return null;
+  return problem;
 }

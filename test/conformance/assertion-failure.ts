@@ -1,0 +1,2 @@
+/** An assertion about the server's behaviour failed (as opposed to a runner error). */
+export class AssertionFailure extends Error {}

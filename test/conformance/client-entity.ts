@@ -1,0 +1,59 @@
+import { MongoClient, type MongoClientOptions } from "mongodb";
+import { isDocument, type Document } from "./bson-values";
+import { hostCount, withSingleHost, withUriOptions } from "./connection-string";
+import { ClientEventLog } from "./events";
+import type { ServerInfo } from "./run-on-requirements";
+
+export interface ClientEntity {
+  kind: "client";
+  client: MongoClient;
+  /** Every client has one: it counts checked-out connections; it records only observeEvents. */
+  events: ClientEventLog;
+  observesEvents: boolean;
+}
+
+export interface EntityEnvironment {
+  uri: string;
+  server: ServerInfo;
+}
+
+const CLIENT_FIELDS = new Set([
+  "id",
+  "uriOptions",
+  "useMultipleMongoses",
+  "observeEvents",
+  "ignoreCommandMonitoringEvents",
+  "serverApi",
+  "observeSensitiveCommands",
+]);
+
+/** A client entity: the suite's URI with its uriOptions, command monitoring on, and its event log. */
+export function createClient(spec: Document, env: EntityEnvironment): ClientEntity {
+  for (const key of Object.keys(spec)) {
+    if (!CLIENT_FIELDS.has(key)) throw new Error(`client option "${key}" is not supported by this runner`);
+  }
+  let uri = clientUri(spec.useMultipleMongoses, env);
+  if (spec.uriOptions !== undefined) {
+    if (!isDocument(spec.uriOptions)) throw new Error("uriOptions must be a document");
+    uri = withUriOptions(uri, spec.uriOptions);
+  }
+  const options: MongoClientOptions = { monitorCommands: true };
+  if (isDocument(spec.serverApi)) options.serverApi = spec.serverApi as unknown as MongoClientOptions["serverApi"];
+  const client = new MongoClient(uri, options);
+  const observeEvents = (spec.observeEvents as string[] | undefined) ?? [];
+  const events = new ClientEventLog(client, {
+    observeEvents,
+    ignoreCommandMonitoringEvents: (spec.ignoreCommandMonitoringEvents as string[] | undefined) ?? [],
+    observeSensitiveCommands: spec.observeSensitiveCommands === true,
+  });
+  return { kind: "client", client, events, observesEvents: observeEvents.length > 0 };
+}
+
+/** useMultipleMongoses only matters on sharded clusters: true needs several mongos hosts, false gets one. */
+function clientUri(useMultipleMongoses: unknown, env: EntityEnvironment): string {
+  if (useMultipleMongoses === undefined || env.server.topology !== "sharded") return env.uri;
+  if (useMultipleMongoses === true && hostCount(env.uri) < 2) {
+    throw new Error("useMultipleMongoses: true needs a URI with several mongos hosts");
+  }
+  return useMultipleMongoses === false ? withSingleHost(env.uri) : env.uri;
+}
