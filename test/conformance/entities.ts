@@ -9,7 +9,7 @@ import {
   type TopologyDescription,
 } from "mongodb";
 import { isDocument, type Document } from "./bson-values";
-import { createClient, type ClientEntity, type EntityEnvironment } from "./client-entity";
+import { connectClient, createClient, type ClientEntity, type EntityEnvironment } from "./client-entity";
 import { toCollectionOrDatabaseOptions, withDriverReadPreference } from "./common-options";
 import type { MatchEntities } from "./match";
 import { TestThread } from "./test-thread";
@@ -98,15 +98,17 @@ export class EntityMap implements MatchEntities {
   }
 }
 
-/** Creates the entities of `createEntities`, in order, into `entities`. */
-export function createEntities(definitions: Document[], entities: EntityMap, env: EntityEnvironment): void {
+/** Creates the entities of `createEntities`, in order, into `entities`; clients are connected. */
+export async function createEntities(definitions: Document[], entities: EntityMap, env: EntityEnvironment): Promise<void> {
   for (const definition of definitions) {
     const [kind, ...more] = Object.keys(definition);
     const spec = kind === undefined ? undefined : definition[kind];
     if (!kind || more.length > 0 || !isDocument(spec) || typeof spec.id !== "string") {
       throw new Error(`malformed entity definition ${JSON.stringify(definition)}`);
     }
-    entities.set(spec.id, createEntity(kind, spec, entities, env));
+    const entity = createEntity(kind, spec, entities, env);
+    entities.set(spec.id, entity);
+    if (entity.kind === "client") await connectClient(entity);
   }
 }
 

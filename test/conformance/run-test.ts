@@ -59,7 +59,7 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
   const body = (async () => {
     await setUpInitialData(file.initialData ?? [], env.internalClient);
     step = "createEntities";
-    createEntities(file.createEntities ?? [], entities, env);
+    await createEntities(file.createEntities ?? [], entities, env);
     for (const [index, operation] of test.operations.entries()) {
       step = `operation #${index} ${operation.name} on ${operation.object}`;
       await executeOperation(operation, ctx);

@@ -1,5 +1,6 @@
 import type { Document } from "../bson-values";
 import { toReadPreference } from "../common-options";
+import { bucketOperations } from "./bucket";
 import { clientOperations } from "./client";
 import { collectionOperations } from "./collection";
 import { iterableOperations } from "./cursors";
@@ -41,6 +42,8 @@ export async function runOperation(name: string, object: string, rawArgs: Docume
       return definitionFor(iterableOperations, name, target.kind, args).run(target, driverArgs, ctx);
     case "session":
       return definitionFor(sessionOperations, name, target.kind, args).run(target, driverArgs, ctx);
+    case "bucket":
+      return definitionFor(bucketOperations, name, target.kind, args).run(target, driverArgs, ctx);
     default:
       throw new Error(`entity "${object}" is a ${target.kind} and has no operations in this runner`);
   }
