@@ -1,8 +1,10 @@
 import { MongoClient, type MongoClientOptions } from "mongodb";
 import { isDocument, type Document } from "./bson-values";
+import { withDeadline } from "./deadline";
 import { hostCount, withSingleHost, withUriOptions } from "./connection-string";
 import { ClientEventLog } from "./events";
 import type { ServerInfo } from "./run-on-requirements";
+import { NotSupportedByRunner } from "./failures";
 
 export interface ClientEntity {
   kind: "client";
@@ -30,7 +32,7 @@ const CLIENT_FIELDS = new Set([
 /** A client entity: the suite's URI with its uriOptions, command monitoring on, and its event log; not yet connected. */
 export function createClient(spec: Document, env: EntityEnvironment): ClientEntity {
   for (const key of Object.keys(spec)) {
-    if (!CLIENT_FIELDS.has(key)) throw new Error(`client option "${key}" is not supported by this runner`);
+    if (!CLIENT_FIELDS.has(key)) throw new NotSupportedByRunner(`client option "${key}"`);
   }
   let uri = clientUri(spec.useMultipleMongoses, env);
   if (spec.uriOptions !== undefined) {
@@ -60,10 +62,16 @@ function clientUri(useMultipleMongoses: unknown, env: EntityEnvironment): string
   return useMultipleMongoses === false ? withSingleHost(env.uri) : env.uri;
 }
 
+/** How long creating a client waits for its first server selection. */
+const CONNECT_WAIT_MS = 2_000;
+
 /**
- * Starts monitoring the deployment. A failure is left to the test's operations (the driver
- * reconnects on the next one), where it is reported as the operation's error.
+ * Starts monitoring the deployment. A failure, or a selection that waits (a readPreference no
+ * member satisfies), is left to the test's operations, where it is reported as their error.
  */
 export async function connectClient({ client }: ClientEntity): Promise<void> {
-  await client.connect().catch(() => undefined);
+  await withDeadline(
+    client.connect().catch(() => undefined),
+    CONNECT_WAIT_MS,
+  );
 }

@@ -1,4 +1,5 @@
 import { isDocument, specialOperatorName, type Document } from "./bson-values";
+import { NotSupportedByRunner } from "./failures";
 
 /** The parts of a `mongodb://` URI the runner rewrites: hosts and the query string. */
 interface UriParts {
@@ -39,8 +40,7 @@ export function withSingleHost(uri: string): string {
 export function withUriOptions(uri: string, options: Document): string {
   const parts = parse(uri);
   for (const [key, value] of Object.entries(options)) {
-    if (specialOperatorName(value) === "$$placeholder")
-      throw new Error(`uriOptions.${key}: $$placeholder values are not supported by this runner`);
+    if (specialOperatorName(value) === "$$placeholder") throw new NotSupportedByRunner(`uriOptions.${key}: $$placeholder`);
     for (const existing of [...parts.params.keys()]) {
       if (existing.toLowerCase() === key.toLowerCase()) parts.params.delete(existing);
     }
@@ -64,5 +64,5 @@ function uriValues(key: string, value: unknown): string[] {
     ];
   }
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return [String(value)];
-  throw new Error(`uriOptions.${key}: unsupported value ${String(value)}`);
+  throw new NotSupportedByRunner(`uriOptions.${key} value ${String(value)}`);
 }

@@ -13,6 +13,7 @@ import { connectClient, createClient, type ClientEntity, type EntityEnvironment 
 import { toCollectionOrDatabaseOptions, withDriverReadPreference } from "./common-options";
 import type { MatchEntities } from "./match";
 import { TestThread } from "./test-thread";
+import { NotSupportedByRunner } from "./failures";
 
 export type { ClientEntity, EntityEnvironment } from "./client-entity";
 
@@ -138,7 +139,7 @@ function createEntity(kind: string, spec: Document, entities: EntityMap, env: En
     case "thread":
       return { kind: "thread", thread: new TestThread() };
     default:
-      throw new Error(`entity type "${kind}" is not supported by this runner`);
+      throw new NotSupportedByRunner(`entity type "${kind}"`);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { MongoClient, ObjectId } from "mongodb";
 import type { Document } from "./bson-values";
+import { NotSupportedByRunner } from "./failures";
 
 export type EventCategory = "command" | "cmap" | "sdam";
 
@@ -104,7 +105,7 @@ export class ClientEventLog {
 
   constructor(client: MongoClient, options: ClientEventOptions) {
     const unknown = options.observeEvents.filter((type) => !EVENT_TYPES[type]);
-    if (unknown.length > 0) throw new Error(`observeEvents ${unknown.join(", ")} are not supported by this runner`);
+    if (unknown.length > 0) throw new NotSupportedByRunner(`observeEvents ${unknown.join(", ")}`);
     this.observed = new Set(options.observeEvents);
     this.ignored = new Set(options.ignoreCommandMonitoringEvents.map((name) => name.toLowerCase()));
     this.observeSensitive = options.observeSensitiveCommands ?? false;

@@ -1,5 +1,5 @@
-import { BSON, MongoClientBulkWriteError, MongoError, MongoOperationTimeoutError, MongoServerError } from "mongodb";
-import { AssertionFailure } from "./assertion-failure";
+import { BSON, Collection, MongoClientBulkWriteError, MongoError, MongoOperationTimeoutError, MongoServerError } from "mongodb";
+import { AssertionFailure } from "./failures";
 import { compareNumbers, describe, isBsonWrapper, numericValue, type Document } from "./bson-values";
 import { match } from "./match";
 import { clientBulkWriteResultDocument } from "./operations/client";
@@ -65,6 +65,9 @@ function saveResult(operation: Operation, result: unknown, ctx: OperationContext
     ctx.entities.set(id, { kind: "changeStream", stream: result as never });
   } else if (operation.name === "createFindCursor" || operation.name === "createCommandCursor") {
     ctx.entities.set(id, { kind: "cursor", cursor: result as never });
+  } else if (result instanceof Collection) {
+    const { client } = ctx.entities.get(operation.object, "database");
+    ctx.entities.set(id, { kind: "collection", collection: result, client });
   } else {
     ctx.entities.set(id, { kind: "bson", value: toDocument(result) });
   }

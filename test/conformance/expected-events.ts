@@ -2,6 +2,7 @@ import { describe as show, isDocument, type Document } from "./bson-values";
 import { categoryOf, type ObservedEvent } from "./events";
 import type { ExpectedEventsForClient } from "./load-spec-files";
 import { match, type MatchEntities } from "./match";
+import { NOT_SUPPORTED } from "./failures";
 
 /** Asserts one client's observed events against `expectEvents`; returns a failure message or null. */
 export function checkExpectedEvents(
@@ -70,7 +71,7 @@ function fieldMismatch(type: string, field: string, value: unknown, actual: Obse
       return has === value ? null : `${type}.hasServerConnectionId: expected ${String(value)}, got ${String(id)}`;
     }
     default:
-      return `${type}.${field} assertions are not supported by this runner`;
+      return `${type}.${field} assertions ${NOT_SUPPORTED}`;
   }
 }
 

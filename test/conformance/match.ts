@@ -11,6 +11,7 @@ import {
   possibleBsonTypes,
   type Document,
 } from "./bson-values";
+import { NOT_SUPPORTED } from "./failures";
 
 /** Where and why an actual value differs from the expected one. */
 export interface Mismatch {
@@ -186,7 +187,7 @@ class Matcher {
         if (!isDocument(arg)) throw new MatchSyntaxError(`${path}: $$matchAsRoot needs a document`);
         return this.value(arg, actual, path, true);
       default:
-        throw new MatchSyntaxError(`${path}: unsupported special operator ${name}`);
+        throw new MatchSyntaxError(`${path}: special operator ${name} ${NOT_SUPPORTED}`);
     }
   }
 

@@ -3,6 +3,7 @@ import { isDocument, type Document } from "../bson-values";
 import type { ClientEntity } from "../entities";
 import { createChangeStream } from "./cursors";
 import { CHANGE_STREAM, type ArgumentName, type Operations } from "./definition";
+import { NotSupportedByRunner } from "../failures";
 
 const LIST_DATABASES: ArgumentName[] = ["filter", "nameOnly", "authorizedDatabases", "comment", "timeoutMS"];
 const MODEL_KINDS = new Set(["insertOne", "replaceOne", "updateOne", "updateMany", "deleteOne", "deleteMany"]);
@@ -14,7 +15,7 @@ export function toClientBulkWriteModels(models: unknown): Document[] {
     const [name, ...more] = isDocument(model) ? Object.keys(model) : [];
     const fields = name === undefined ? undefined : (model as Document)[name];
     if (!name || more.length > 0 || !MODEL_KINDS.has(name) || !isDocument(fields)) {
-      throw new Error(`unsupported clientBulkWrite model ${JSON.stringify(model)}`);
+      throw new NotSupportedByRunner(`clientBulkWrite model ${JSON.stringify(model)}`);
     }
     return { name, ...fields };
   });

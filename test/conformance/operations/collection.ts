@@ -14,6 +14,7 @@ import {
   type ArgumentName,
   type Operations,
 } from "./definition";
+import { NotSupportedByRunner } from "../failures";
 
 type CollectionTarget = Extract<Entity, { kind: "collection" }>;
 
@@ -49,7 +50,7 @@ function bulkRequests(requests: unknown): Document[] {
   const kinds = new Set(["insertOne", "updateOne", "updateMany", "replaceOne", "deleteOne", "deleteMany"]);
   for (const request of requests as Document[]) {
     const [kind, ...more] = Object.keys(request);
-    if (!kind || more.length > 0 || !kinds.has(kind)) throw new Error(`unsupported bulkWrite request ${JSON.stringify(request)}`);
+    if (!kind || more.length > 0 || !kinds.has(kind)) throw new NotSupportedByRunner(`bulkWrite request ${JSON.stringify(request)}`);
   }
   return requests as Document[];
 }

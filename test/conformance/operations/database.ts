@@ -72,7 +72,8 @@ export const databaseOperations: Operations<DatabaseTarget> = {
   createCommandCursor: { args: CURSOR_COMMAND, run: ({ db }, args) => initializedCursor(cursorCommand(db, args)) },
   createCollection: {
     args: CREATE_COLLECTION,
-    run: async ({ db }, { collection, ...o }) => void (await db.createCollection(collection, o)),
+    // The collection can be saved as a collection entity.
+    run: ({ db }, { collection, ...o }) => db.createCollection(collection, o),
   },
   dropCollection: {
     args: ["collection", "encryptedFields", "comment", "timeoutMS"],

@@ -2,6 +2,7 @@ import type { MongoClient } from "mongodb";
 import type { Document } from "../bson-values";
 import type { EntityEnvironment, EntityMap } from "../entities";
 import type { Operation } from "../load-spec-files";
+import { NotSupportedByRunner } from "../failures";
 
 /** A fail point a test turned on, to be turned off after it (on the same client). */
 export interface FailPointRecord {
@@ -149,9 +150,9 @@ export type Operations<Target> = Record<string, OperationDefinition<Target>>;
 /** Looks the operation up for the target's entity type and checks its argument names. */
 export function definitionFor<T>(operations: Operations<T>, name: string, label: string, args: Document): OperationDefinition<T> {
   const definition = Object.hasOwn(operations, name) ? operations[name] : undefined;
-  if (!definition) throw new Error(`operation "${name}" on a ${label} is not supported by this runner`);
+  if (!definition) throw new NotSupportedByRunner(`operation "${name}" on a ${label}`);
   for (const key of Object.keys(args)) {
-    if (key !== "session" && !definition.args.includes(key as ArgumentName)) throw new Error(`unsupported argument "${key}" for ${name}`);
+    if (key !== "session" && !definition.args.includes(key as ArgumentName)) throw new NotSupportedByRunner(`argument "${key}" of ${name}`);
   }
   return definition;
 }

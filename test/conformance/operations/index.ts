@@ -8,6 +8,7 @@ import { databaseOperations } from "./database";
 import { definitionFor, type Args, type OperationContext } from "./definition";
 import { sessionOperations } from "./session";
 import { testRunnerOperations } from "./test-runner";
+import { NotSupportedByRunner } from "../failures";
 
 export type { FailPointRecord, OperationContext } from "./definition";
 
@@ -45,6 +46,6 @@ export async function runOperation(name: string, object: string, rawArgs: Docume
     case "bucket":
       return definitionFor(bucketOperations, name, target.kind, args).run(target, driverArgs, ctx);
     default:
-      throw new Error(`entity "${object}" is a ${target.kind} and has no operations in this runner`);
+      throw new NotSupportedByRunner(`operation "${name}" on a ${target.kind}`);
   }
 }

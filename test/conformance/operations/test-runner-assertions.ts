@@ -1,5 +1,5 @@
 import type { ClientSession, MongoClient, TopologyDescription, TopologyDescriptionChangedEvent } from "mongodb";
-import { AssertionFailure } from "../assertion-failure";
+import { AssertionFailure } from "../failures";
 import { describe as show, isDocument, type Document } from "../bson-values";
 import { within } from "../deadline";
 import type { ObservedEvent } from "../events";
