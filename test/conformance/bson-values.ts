@@ -106,6 +106,7 @@ export function possibleBsonTypes(value: unknown): string[] {
 /** Short Extended JSON rendering for failure messages. */
 export function describe(value: unknown): string {
   if (value === undefined) return "(unset)";
+  if (value instanceof Uint8Array) return `bytes ${Buffer.from(value).toString("hex")}`;
   try {
     const text = EJSON.stringify(value, { relaxed: true });
     return text.length > 300 ? `${text.slice(0, 300)}…` : text;

@@ -53,6 +53,15 @@ export const clientOperations: Operations<ClientEntity> = {
           .listDatabases({ ...o, nameOnly: true })
       ).databases.map((db) => db.name),
   },
+  // The *Objects variants name the same driver call where a driver returns model objects.
+  listDatabaseObjects: {
+    args: LIST_DATABASES,
+    run: async ({ client }, o) => (await client.db("admin").admin().listDatabases(o)).databases,
+  },
+  dropDatabase: {
+    args: ["database", "comment", "timeoutMS"],
+    run: ({ client }, { database, ...o }) => client.db(database).dropDatabase(o),
+  },
   clientBulkWrite: {
     args: ["models", "ordered", "bypassDocumentValidation", "comment", "let", "writeConcern", "verboseResults", "timeoutMS"],
     run: async ({ client }, { models, ...o }) =>

@@ -88,6 +88,10 @@ export const databaseOperations: Operations<DatabaseTarget> = {
     args: ["filter", "batchSize", "nameOnly", "authorizedCollections", "comment", "rawData", "timeoutMS"],
     run: ({ db }, { filter, ...o }) => db.listCollections(filter ?? {}, o).toArray(),
   },
+  listCollectionObjects: {
+    args: ["filter", "batchSize", "nameOnly", "authorizedCollections", "comment", "rawData", "timeoutMS"],
+    run: ({ db }, { filter, ...o }) => db.listCollections(filter ?? {}, o).toArray(),
+  },
   listCollectionNames: {
     args: ["filter", "batchSize", "authorizedCollections", "comment", "timeoutMS"],
     run: async ({ db }, { filter, ...o }) =>

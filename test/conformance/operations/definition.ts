@@ -48,6 +48,7 @@ const ARGUMENT_NAMES = [
   "contentType",
   "count",
   "cursorType",
+  "database",
   "databaseName",
   "definition",
   "disableMD5",

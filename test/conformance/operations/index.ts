@@ -19,6 +19,8 @@ export const ITERABLE_RESULTS = new Set([
   "listCollections",
   "listIndexes",
   "listDatabases",
+  "listDatabaseObjects",
+  "listCollectionObjects",
   "runCursorCommand",
   "listSearchIndexes",
 ]);
