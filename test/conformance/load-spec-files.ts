@@ -43,6 +43,8 @@ export interface ExpectedError {
   errorLabelsOmit?: string[];
   errorResponse?: Document;
   expectResult?: unknown;
+  writeErrors?: Document;
+  writeConcernErrors?: Document[];
 }
 
 export interface ExpectedEventsForClient {
@@ -66,6 +68,9 @@ export interface TestCase {
   operations: Operation[];
   expectEvents?: ExpectedEventsForClient[];
   outcome?: CollectionData[];
+  /** Assertions this runner cannot make yet; a test that has them fails rather than passing unchecked. */
+  expectLogMessages?: unknown;
+  expectTracingMessages?: unknown;
 }
 
 export interface SpecFile {

@@ -3,6 +3,7 @@ import { describe as show } from "./bson-values";
 import { createEntities, EntityMap } from "./entities";
 import { TIMED_OUT, withDeadline } from "./deadline";
 import { findExclusion } from "./excluded-tests";
+import { NOT_SUPPORTED } from "./failures";
 import { executeOperation } from "./execute-operation";
 import { checkExpectedEvents } from "./expected-events";
 import { match } from "./match";
@@ -41,6 +42,10 @@ export async function runTest(file: SpecFile, test: TestCase, env: RunEnvironmen
   const exclusion = findExclusion(file.name, test.description);
   if (exclusion) return result("excluded", exclusion);
 
+  // Assertions the runner would silently drop make the test fail instead.
+  for (const field of ["expectLogMessages", "expectTracingMessages"] as const) {
+    if (test[field] !== undefined) return result("failed", `${field} ${NOT_SUPPORTED}`);
+  }
   const failure = await runTestBody(file, test, env);
   return failure === null ? result("passed") : result("failed", failure);
 }
