@@ -3,6 +3,7 @@ import { isDocument, type Document } from "./bson-values";
 import { withDeadline } from "./deadline";
 import { hostCount, withSingleHost, withUriOptions } from "./connection-string";
 import { ClientEventLog } from "./events";
+import { LogMessageCapture } from "./log-messages";
 import type { ServerInfo } from "./run-on-requirements";
 import { NotSupportedByRunner } from "./failures";
 
@@ -12,6 +13,8 @@ export interface ClientEntity {
   /** Every client has one: it counts checked-out connections; it records only observeEvents. */
   events: ClientEventLog;
   observesEvents: boolean;
+  /** Set when the client has observeLogMessages. */
+  logs?: LogMessageCapture;
 }
 
 export interface EntityEnvironment {
@@ -27,6 +30,7 @@ const CLIENT_FIELDS = new Set([
   "ignoreCommandMonitoringEvents",
   "serverApi",
   "observeSensitiveCommands",
+  "observeLogMessages",
 ]);
 
 /** A client entity: the suite's URI with its uriOptions, command monitoring on, and its event log; not yet connected. */
@@ -43,14 +47,15 @@ export function createClient(spec: Document, env: EntityEnvironment): ClientEnti
   // Node driver's extra ping, whose connection check-out would show in CMAP event assertions.
   const options: MongoClientOptions & { __skipPingOnConnect: boolean } = { monitorCommands: true, __skipPingOnConnect: true };
   if (isDocument(spec.serverApi)) options.serverApi = spec.serverApi as unknown as MongoClientOptions["serverApi"];
-  const client = new MongoClient(uri, options);
+  const logs = spec.observeLogMessages === undefined ? undefined : new LogMessageCapture(spec.observeLogMessages);
+  const client = new MongoClient(uri, { ...options, ...logs?.clientOptions });
   const observeEvents = (spec.observeEvents as string[] | undefined) ?? [];
   const events = new ClientEventLog(client, {
     observeEvents,
     ignoreCommandMonitoringEvents: (spec.ignoreCommandMonitoringEvents as string[] | undefined) ?? [],
     observeSensitiveCommands: spec.observeSensitiveCommands === true,
   });
-  return { kind: "client", client, events, observesEvents: observeEvents.length > 0 };
+  return { kind: "client", client, events, observesEvents: observeEvents.length > 0, ...(logs ? { logs } : {}) };
 }
 
 /** useMultipleMongoses only matters on sharded clusters: true needs several mongos hosts, false gets one. */

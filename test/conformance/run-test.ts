@@ -6,6 +6,7 @@ import { findExclusion } from "./excluded-tests";
 import { NOT_SUPPORTED } from "./failures";
 import { executeOperation } from "./execute-operation";
 import { checkExpectedEvents } from "./expected-events";
+import { checkExpectedLogMessages } from "./log-messages";
 import { match } from "./match";
 import type { FailPointRecord, OperationContext } from "./operations/index";
 import { requirementsUnmet, type ServerInfo } from "./run-on-requirements";
@@ -43,9 +44,7 @@ export async function runTest(file: SpecFile, test: TestCase, env: RunEnvironmen
   if (exclusion) return result("excluded", exclusion);
 
   // Assertions the runner would silently drop make the test fail instead.
-  for (const field of ["expectLogMessages", "expectTracingMessages"] as const) {
-    if (test[field] !== undefined) return result("failed", `${field} ${NOT_SUPPORTED}`);
-  }
+  if (test.expectTracingMessages !== undefined) return result("failed", `expectTracingMessages ${NOT_SUPPORTED}`);
   const failure = await runTestBody(file, test, env);
   return failure === null ? result("passed") : result("failed", failure);
 }
@@ -79,7 +78,10 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
   }
   // Threads the test did not wait for must not outlive it (their errors are not this test's).
   await withDeadline(Promise.allSettled(entities.threads().map((thread) => thread.finish())), env.timeoutMs);
-  for (const [, client] of entities.clients()) client.events.stop();
+  for (const [, client] of entities.clients()) {
+    client.events.stop();
+    client.logs?.stop();
+  }
   // Fail points go off before the outcome is read, so they cannot hit the internal client.
   const cleanupProblem = await turnOffFailPoints(failPoints, env.internalClient);
   // An open transaction of a failed test must not block the next one.
@@ -130,6 +132,12 @@ function checkEvents(test: TestCase, entities: EntityMap): string | null {
     const { events, observesEvents } = entities.get(expected.client, "client");
     if (!observesEvents) return `expectEvents[${expected.client}]: the client has no observeEvents`;
     const problem = checkExpectedEvents(expected, events.events, entities);
+    if (problem) return problem;
+  }
+  for (const expected of test.expectLogMessages ?? []) {
+    const { logs } = entities.get(expected.client, "client");
+    if (!logs) return `expectLogMessages[${expected.client}]: the client has no observeLogMessages`;
+    const problem = checkExpectedLogMessages(expected, logs.messages, entities);
     if (problem) return problem;
   }
   return null;
