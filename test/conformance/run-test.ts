@@ -76,8 +76,8 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
   } catch (error) {
     failure = `${step}: ${messageOf(error)}`;
   }
-  // Threads the test did not wait for must not outlive it (their errors are not this test's).
-  await withDeadline(Promise.allSettled(entities.threads().map((thread) => thread.finish())), env.timeoutMs);
+  // A thread's failed assertion fails the test even when no waitForThread awaited it.
+  if (failure === null) failure = await threadFailure(entities, env.timeoutMs);
   for (const [, client] of entities.clients()) {
     client.events.stop();
     client.logs?.stop();
@@ -98,6 +98,13 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
   // A wedged connection must not stall the whole run.
   const closed = await withDeadline(entities.closeAll(), env.timeoutMs);
   return failure ?? cleanupProblem ?? (closed === TIMED_OUT ? timedOut("closing entities") : null);
+}
+
+async function threadFailure(entities: EntityMap, timeoutMs: number): Promise<string | null> {
+  const finished = await withDeadline(Promise.allSettled(entities.threads().map((thread) => thread.finish())), timeoutMs);
+  if (finished === TIMED_OUT) return `threads: still running after ${timeoutMs / 1000}s`;
+  const failed = finished.find((result) => result.status === "rejected");
+  return failed ? `thread: ${messageOf(failed.reason)}` : null;
 }
 
 function messageOf(error: unknown): string {

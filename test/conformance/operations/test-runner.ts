@@ -1,5 +1,6 @@
 import { MongoClient, type ClientSession } from "mongodb";
 import { isDocument, type Document } from "../bson-values";
+import { AssertionFailure } from "../failures";
 import { within } from "../deadline";
 import { createEntities } from "../entities";
 import type { Operation } from "../load-spec-files";
@@ -53,7 +54,16 @@ export const testRunnerOperations: Operations<undefined> = {
     run: async (_, args, ctx) => {
       const { thread } = ctx.entities.get(String(args.thread), "thread");
       const operation = operationArgument(args.operation);
-      thread.run(() => ctx.execute(operation));
+      thread.run(async () => {
+        try {
+          await ctx.execute(operation);
+        } catch (error) {
+          // Named here, since waitForThread reports it long after.
+          throw new AssertionFailure(
+            `thread ${args.thread}, ${operation.name} on ${operation.object}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      });
     },
   },
   waitForThread: {
