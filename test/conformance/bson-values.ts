@@ -106,10 +106,18 @@ export function possibleBsonTypes(value: unknown): string[] {
 /** Short Extended JSON rendering for failure messages. */
 export function describe(value: unknown): string {
   if (value === undefined) return "(unset)";
+  if (value instanceof Uint8Array) return `bytes ${Buffer.from(value).toString("hex")}`;
   try {
     const text = EJSON.stringify(value, { relaxed: true });
     return text.length > 300 ? `${text.slice(0, 300)}…` : text;
   } catch {
     return String(value);
   }
+}
+
+/** The name of a `{ $$op: ... }` value's single `$$` key, or undefined. */
+export function specialOperatorName(value: unknown): string | undefined {
+  if (!isDocument(value) || value instanceof Map) return undefined;
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0]?.startsWith("$$") ? keys[0] : undefined;
 }

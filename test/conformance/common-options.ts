@@ -1,5 +1,6 @@
 import { ReadPreference, type ReadPreferenceMode, type TagSet } from "mongodb";
 import { isDocument, type Document } from "./bson-values";
+import { NotSupportedByRunner } from "./failures";
 
 /** Converts the format's readPreference object ({ mode, tagSets, maxStalenessSeconds, hedge }). */
 export function toReadPreference(value: unknown): ReadPreference {
@@ -27,7 +28,7 @@ export function toCollectionOrDatabaseOptions(value: unknown): Document {
   if (value === undefined) return {};
   if (!isDocument(value)) throw new Error("collectionOptions/databaseOptions must be a document");
   for (const key of Object.keys(value)) {
-    if (!COLLECTION_OR_DATABASE_OPTIONS.has(key)) throw new Error(`unsupported collection/database option "${key}"`);
+    if (!COLLECTION_OR_DATABASE_OPTIONS.has(key)) throw new NotSupportedByRunner(`collection/database option "${key}"`);
   }
   return withDriverReadPreference(value);
 }

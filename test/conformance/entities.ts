@@ -1,35 +1,49 @@
 import {
-  MongoClient,
+  GridFSBucket,
   type AbstractCursor,
   type ChangeStream,
   type ClientSession,
   type Collection,
   type Db,
-  type MongoClientOptions,
+  type MongoClient,
+  type TopologyDescription,
 } from "mongodb";
 import { isDocument, type Document } from "./bson-values";
-import { CommandEventLog } from "./events";
-import { toCollectionOrDatabaseOptions } from "./common-options";
+import { connectClient, createClient, type ClientEntity, type EntityEnvironment } from "./client-entity";
+import { toCollectionOrDatabaseOptions, withDriverReadPreference } from "./common-options";
 import type { MatchEntities } from "./match";
-import type { ServerInfo } from "./run-on-requirements";
+import { TestThread } from "./test-thread";
+import { NotSupportedByRunner } from "./failures";
 
-export interface ClientEntity {
-  kind: "client";
-  client: MongoClient;
-  events?: CommandEventLog;
-}
+export type { ClientEntity, EntityEnvironment } from "./client-entity";
 
 export type Entity =
   | ClientEntity
   | { kind: "database"; db: Db; client: ClientEntity }
   | { kind: "collection"; collection: Collection<Document>; client: ClientEntity }
-  | { kind: "session"; session: ClientSession }
+  | { kind: "session"; session: ClientSession; client: ClientEntity }
+  | { kind: "bucket"; bucket: GridFSBucket }
   | { kind: "changeStream"; stream: ChangeStream<Document> }
   | { kind: "cursor"; cursor: AbstractCursor<Document> }
+  | { kind: "thread"; thread: TestThread }
+  | { kind: "topologyDescription"; description: TopologyDescription }
   | { kind: "bson"; value: unknown };
 
 export type EntityKind = Entity["kind"];
 type EntityOf<K extends EntityKind> = Extract<Entity, { kind: K }>;
+
+const ALL_KINDS: EntityKind[] = [
+  "client",
+  "database",
+  "collection",
+  "session",
+  "bucket",
+  "changeStream",
+  "cursor",
+  "thread",
+  "topologyDescription",
+  "bson",
+];
 
 /** The per-test entity map: unique names, typed look-ups, and cleanup of driver objects. */
 export class EntityMap implements MatchEntities {
@@ -49,11 +63,15 @@ export class EntityMap implements MatchEntities {
 
   /** Any entity, for operations whose target kind decides what they do. */
   lookup(id: string): Entity {
-    return this.get(id, "client", "database", "collection", "session", "changeStream", "cursor", "bson");
+    return this.get(id, ...ALL_KINDS);
   }
 
   clients(): [string, ClientEntity][] {
     return [...this.entries].filter((entry): entry is [string, ClientEntity] => entry[1].kind === "client");
+  }
+
+  threads(): TestThread[] {
+    return [...this.entries.values()].flatMap((entity) => (entity.kind === "thread" ? [entity.thread] : []));
   }
 
   bsonEntity(name: string): unknown {
@@ -81,30 +99,17 @@ export class EntityMap implements MatchEntities {
   }
 }
 
-export interface EntityEnvironment {
-  uri: string;
-  server: ServerInfo;
-}
-
-const CLIENT_FIELDS = new Set([
-  "id",
-  "uriOptions",
-  "useMultipleMongoses",
-  "observeEvents",
-  "ignoreCommandMonitoringEvents",
-  "serverApi",
-  "observeSensitiveCommands",
-]);
-
-/** Creates the entities of `createEntities`, in order, into `entities`. */
-export function createEntities(definitions: Document[], entities: EntityMap, env: EntityEnvironment): void {
+/** Creates the entities of `createEntities`, in order, into `entities`; clients are connected. */
+export async function createEntities(definitions: Document[], entities: EntityMap, env: EntityEnvironment): Promise<void> {
   for (const definition of definitions) {
     const [kind, ...more] = Object.keys(definition);
     const spec = kind === undefined ? undefined : definition[kind];
     if (!kind || more.length > 0 || !isDocument(spec) || typeof spec.id !== "string") {
       throw new Error(`malformed entity definition ${JSON.stringify(definition)}`);
     }
-    entities.set(spec.id, createEntity(kind, spec, entities, env));
+    const entity = createEntity(kind, spec, entities, env);
+    entities.set(spec.id, entity);
+    if (entity.kind === "client") await connectClient(entity);
   }
 }
 
@@ -124,40 +129,28 @@ function createEntity(kind: string, spec: Document, entities: EntityMap, env: En
     }
     case "session": {
       const client = entities.get(String(spec.client), "client");
-      return { kind: "session", session: client.client.startSession((spec.sessionOptions as Document | undefined) ?? {}) };
+      return { kind: "session", session: client.client.startSession(sessionOptions(spec.sessionOptions, entities)), client };
     }
+    case "bucket": {
+      const { db } = entities.get(String(spec.database), "database");
+      const options = isDocument(spec.bucketOptions) ? withDriverReadPreference(spec.bucketOptions) : {};
+      return { kind: "bucket", bucket: new GridFSBucket(db, options) };
+    }
+    case "thread":
+      return { kind: "thread", thread: new TestThread() };
     default:
-      throw new Error(`entity type "${kind}" is not supported by this runner`);
+      throw new NotSupportedByRunner(`entity type "${kind}"`);
   }
 }
 
-function createClient(spec: Document, env: EntityEnvironment): ClientEntity {
-  for (const key of Object.keys(spec)) {
-    if (!CLIENT_FIELDS.has(key)) throw new Error(`client option "${key}" is not supported by this runner`);
+/** defaultTransactionOptions stay nested (readPreference made a driver object); snapshotTime names a saved entity. */
+function sessionOptions(value: unknown, entities: EntityMap): Parameters<MongoClient["startSession"]>[0] {
+  if (value === undefined) return {};
+  if (!isDocument(value)) throw new Error("sessionOptions must be a document");
+  const options: Document = { ...value };
+  if (isDocument(options.defaultTransactionOptions)) {
+    options.defaultTransactionOptions = withDriverReadPreference(options.defaultTransactionOptions);
   }
-  if (spec.observeSensitiveCommands === true) throw new Error("observeSensitiveCommands is not supported by this runner");
-  checkMultipleMongoses(spec.useMultipleMongoses, env);
-  // uriOptions override the connection string; MongoClientOptions take precedence over URI options.
-  const options: MongoClientOptions = { ...((spec.uriOptions as Document | undefined) ?? {}), monitorCommands: true };
-  if (isDocument(spec.serverApi)) options.serverApi = spec.serverApi as unknown as MongoClientOptions["serverApi"];
-  const observeEvents = (spec.observeEvents as string[] | undefined) ?? [];
-  const unsupported = observeEvents.filter((event) => !event.startsWith("command"));
-  if (unsupported.length > 0) throw new Error(`observeEvents ${unsupported.join(", ")} are not supported by this runner`);
-  const client = new MongoClient(env.uri, options);
-  const events =
-    observeEvents.length > 0
-      ? new CommandEventLog(client, {
-          observeEvents,
-          ignoreCommandMonitoringEvents: (spec.ignoreCommandMonitoringEvents as string[] | undefined) ?? [],
-        })
-      : undefined;
-  return events ? { kind: "client", client, events } : { kind: "client", client };
-}
-
-/** useMultipleMongoses only matters on sharded clusters, where the URI must already fit it. */
-function checkMultipleMongoses(value: unknown, env: EntityEnvironment): void {
-  if (value === undefined || env.server.topology !== "sharded") return;
-  const hosts = (/^mongodb:\/\/(?:[^@/]*@)?([^/?]*)/.exec(env.uri)?.[1] ?? "").split(",").length;
-  if (value === true && hosts < 2) throw new Error("useMultipleMongoses: true needs a URI with several mongos hosts");
-  if (value === false && hosts > 1) throw new Error("useMultipleMongoses: false needs a URI with a single mongos host");
+  if (typeof options.snapshotTime === "string") options.snapshotTime = entities.bsonEntity(options.snapshotTime);
+  return options;
 }

@@ -2,7 +2,8 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, test } from "bun:test";
 import type { MongoClient } from "mongodb";
-import { checkExpectedEvents, CommandEventLog, type ObservedCommandEvent } from "./events";
+import { ClientEventLog, type ObservedCommandEvent } from "./events";
+import { checkExpectedEvents } from "./expected-events";
 import type { MatchEntities } from "./match";
 
 const noEntities: MatchEntities = { bsonEntity: () => undefined, sessionLsid: () => undefined };
@@ -54,10 +55,10 @@ describe("checkExpectedEvents", () => {
   });
 });
 
-describe("CommandEventLog", () => {
+describe("ClientEventLog", () => {
   test("keeps only observed event types and drops ignored and sensitive commands", () => {
     const { client, emit } = fakeClient();
-    const log = new CommandEventLog(client, { observeEvents: ["commandStartedEvent"], ignoreCommandMonitoringEvents: ["killCursors"] });
+    const log = new ClientEventLog(client, { observeEvents: ["commandStartedEvent"], ignoreCommandMonitoringEvents: ["killCursors"] });
     emit("commandStarted", "find", 1, { find: "c" });
     emit("commandSucceeded", "find", 1);
     emit("commandStarted", "killCursors", 2);
@@ -69,7 +70,7 @@ describe("CommandEventLog", () => {
 
   test("drops only the configureFailPoint sent by a failPoint operation, with its reply", () => {
     const { client, emit } = fakeClient();
-    const log = new CommandEventLog(client, {
+    const log = new ClientEventLog(client, {
       observeEvents: ["commandStartedEvent", "commandSucceededEvent"],
       ignoreCommandMonitoringEvents: [],
     });
@@ -82,9 +83,79 @@ describe("CommandEventLog", () => {
 
   test("stops recording once the operations are over", () => {
     const { client, emit } = fakeClient();
-    const log = new CommandEventLog(client, { observeEvents: ["commandStartedEvent"], ignoreCommandMonitoringEvents: [] });
+    const log = new ClientEventLog(client, { observeEvents: ["commandStartedEvent"], ignoreCommandMonitoringEvents: [] });
     log.stop();
     emit("commandStarted", "endSessions", 1);
     expect(log.events).toEqual([]);
+  });
+});
+
+describe("CMAP and SDAM events", () => {
+  function cmapClient() {
+    const emitter = new EventEmitter();
+    const client = emitter as unknown as MongoClient;
+    return { client, emit: (name: string, event: object = {}) => emitter.emit(name, event) };
+  }
+
+  test("records observed types under the format's names and counts checked-out connections", () => {
+    const { client, emit } = cmapClient();
+    const log = new ClientEventLog(client, {
+      observeEvents: ["poolClearedEvent", "connectionClosedEvent", "serverDescriptionChangedEvent"],
+      ignoreCommandMonitoringEvents: [],
+    });
+    emit("connectionCheckedOut");
+    emit("connectionCheckedOut");
+    emit("connectionCheckedIn");
+    emit("connectionPoolCleared", { interruptInUseConnections: false });
+    emit("connectionClosed", { reason: "stale" });
+    emit("serverDescriptionChanged", { previousDescription: { type: "Unknown" }, newDescription: { type: "RSPrimary", hosts: [] } });
+    expect(log.checkedOut).toBe(1);
+    expect(log.events).toEqual([
+      { type: "poolClearedEvent", interruptInUseConnections: false },
+      { type: "connectionClosedEvent", reason: "stale" },
+      { type: "serverDescriptionChangedEvent", previousDescription: { type: "Unknown" }, newDescription: { type: "RSPrimary" } },
+    ]);
+  });
+
+  test("refuses an event type the format does not name", () => {
+    const { client } = cmapClient();
+    expect(() => new ClientEventLog(client, { observeEvents: ["poolExplodedEvent"], ignoreCommandMonitoringEvents: [] })).toThrow(
+      "is not supported by this runner",
+    );
+  });
+
+  test("waitFor counts earlier events and resolves on the one that completes the count", async () => {
+    const { client, emit } = cmapClient();
+    const log = new ClientEventLog(client, { observeEvents: ["poolClearedEvent", "poolReadyEvent"], ignoreCommandMonitoringEvents: [] });
+    emit("connectionPoolCleared");
+    let done = false;
+    const waiting = log
+      .waitFor((event) => event.type === "poolClearedEvent", 2)
+      .then(() => {
+        done = true;
+      });
+    emit("connectionPoolReady");
+    await Promise.resolve();
+    expect(done).toBe(false);
+    emit("connectionPoolCleared");
+    await waiting;
+    expect(done).toBe(true);
+  });
+
+  test("expectEvents asserts one eventType at a time, and description types only", () => {
+    const observed = [
+      started("insert", { insert: "c" }),
+      { type: "connectionCheckedOutEvent" },
+      { type: "topologyDescriptionChangedEvent", previousDescription: { type: "Unknown" }, newDescription: { type: "Single" } },
+    ];
+    const cmap = { client: "c", eventType: "cmap" as const, events: [{ connectionCheckedOutEvent: {} }] };
+    expect(checkExpectedEvents(cmap, observed, noEntities)).toBeNull();
+    const sdam = (type: string) => ({
+      client: "c",
+      eventType: "sdam" as const,
+      events: [{ topologyDescriptionChangedEvent: { previousDescription: { type: "Unknown" }, newDescription: { type } } }],
+    });
+    expect(checkExpectedEvents(sdam("Single"), observed, noEntities)).toBeNull();
+    expect(checkExpectedEvents(sdam("ReplicaSetWithPrimary"), observed, noEntities)).toContain("newDescription");
   });
 });

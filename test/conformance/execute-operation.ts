@@ -1,14 +1,27 @@
-import { BSON, MongoError, MongoServerError } from "mongodb";
-import { compareNumbers, describe, isBsonWrapper, numericValue, type Document } from "./bson-values";
+import { BSON, Collection, MongoError } from "mongodb";
+import { describe } from "./bson-values";
+import { checkExpectedError, describeError } from "./expected-error";
+import { AssertionFailure } from "./failures";
+import type { Operation } from "./load-spec-files";
 import { match } from "./match";
-import { ITERABLE_RESULTS, runOperation, type OperationContext } from "./operations";
-import type { ExpectedError, Operation } from "./load-spec-files";
+import { ITERABLE_RESULTS, runOperation, type OperationContext } from "./operations/index";
+import { toDocument } from "./to-document";
 
-/** An assertion about the server's behaviour failed (as opposed to a runner error). */
-export class AssertionFailure extends Error {}
+export { AssertionFailure };
+
+export interface ExecuteOptions {
+  /** withTransaction callbacks: the operation's own error reaches the caller even when expected or ignored. */
+  propagateErrors?: boolean;
+}
 
 /** Runs one operation and asserts its expectResult / expectError; throws on any failure. */
-export async function executeOperation(operation: Operation, ctx: OperationContext): Promise<void> {
+export async function executeOperation(operation: Operation, ctx: OperationContext, options: ExecuteOptions = {}): Promise<void> {
+  const outcome = await assertOutcome(operation, ctx);
+  if (options.propagateErrors && outcome.failed) throw outcome.error;
+}
+
+/** Asserts the operation's result or error; returns the error it raised, if any. */
+async function assertOutcome(operation: Operation, ctx: OperationContext): Promise<{ failed: boolean; error?: unknown }> {
   let result: unknown;
   let error: unknown;
   let failed = false;
@@ -21,13 +34,13 @@ export async function executeOperation(operation: Operation, ctx: OperationConte
     error = caught;
     failed = true;
   }
-  if (operation.ignoreResultAndError) return;
+  if (operation.ignoreResultAndError) return { failed, error };
 
   if (operation.expectError) {
     if (!failed) throw new AssertionFailure(`expected an error, got result ${describe(toDocument(result))}`);
-    const problem = checkExpectedError(operation.expectError, error as MongoError | BSON.BSONError, ctx);
+    const problem = checkExpectedError(operation.expectError, error as MongoError | BSON.BSONError, ctx.entities);
     if (problem) throw new AssertionFailure(`${problem}\n    error: ${describeError(error)}`);
-    return;
+    return { failed, error };
   }
   if (failed) throw new AssertionFailure(`unexpected error: ${describeError(error)}`);
 
@@ -43,79 +56,20 @@ export async function executeOperation(operation: Operation, ctx: OperationConte
     }
   }
   if (operation.saveResultAsEntity !== undefined) saveResult(operation, result, ctx);
+  return { failed };
 }
 
 function saveResult(operation: Operation, result: unknown, ctx: OperationContext): void {
   const id = operation.saveResultAsEntity as string;
+  if (result === undefined) throw new Error(`${operation.name} returned no result to save as "${id}"`);
   if (operation.name === "createChangeStream") {
     ctx.entities.set(id, { kind: "changeStream", stream: result as never });
   } else if (operation.name === "createFindCursor" || operation.name === "createCommandCursor") {
     ctx.entities.set(id, { kind: "cursor", cursor: result as never });
+  } else if (result instanceof Collection) {
+    const { client } = ctx.entities.get(operation.object, "database");
+    ctx.entities.set(id, { kind: "collection", collection: result, client });
   } else {
-    if (result === undefined) throw new Error(`${operation.name} returned no result to save as "${id}"`);
     ctx.entities.set(id, { kind: "bson", value: toDocument(result) });
   }
-}
-
-/** Driver model objects (e.g. BulkWriteResult) become plain documents of their enumerable fields. */
-export function toDocument(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toDocument);
-  if (typeof value !== "object" || value === null || isBsonWrapper(value)) return value;
-  if (value instanceof Date || value instanceof RegExp || value instanceof Uint8Array || value instanceof Map) return value;
-  if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) return value;
-  return Object.fromEntries(Object.entries(value));
-}
-
-function checkExpectedError(expected: ExpectedError, error: MongoError | BSON.BSONError, ctx: OperationContext): string | null {
-  const isServerError = error instanceof MongoServerError;
-  const labels = error instanceof MongoError ? error.errorLabels : [];
-  if (expected.isClientError !== undefined && expected.isClientError === isServerError) {
-    return expected.isClientError ? "expected a client-side error, got a server error" : "expected a server error, got a client-side error";
-  }
-  if (expected.isTimeoutError !== undefined) return "isTimeoutError is not supported by this runner";
-  if (expected.errorContains !== undefined && !error.message.toLowerCase().includes(expected.errorContains.toLowerCase())) {
-    return `expected the error message to contain "${expected.errorContains}"`;
-  }
-  if (expected.errorCode !== undefined) {
-    if (!isServerError) return `expected server error code ${expected.errorCode}, got a client-side error`;
-    const code = numericValue(error.code);
-    if (code === undefined || compareNumbers(code, expected.errorCode) !== 0) {
-      return `expected error code ${expected.errorCode}, got ${String(error.code)}`;
-    }
-  }
-  if (expected.errorCodeName !== undefined) {
-    const codeName = isServerError ? (error as MongoServerError).codeName : undefined;
-    if (codeName?.toLowerCase() !== expected.errorCodeName.toLowerCase()) {
-      return `expected codeName ${expected.errorCodeName}, got ${String(codeName)}`;
-    }
-  }
-  for (const label of expected.errorLabelsContain ?? []) {
-    if (!labels.includes(label)) return `expected error label ${label}, labels are [${labels.join(", ")}]`;
-  }
-  for (const label of expected.errorLabelsOmit ?? []) {
-    if (labels.includes(label)) return `expected no error label ${label}, labels are [${labels.join(", ")}]`;
-  }
-  if (expected.errorResponse !== undefined) {
-    const response = isServerError ? (error as MongoServerError).errorResponse : undefined;
-    const mismatch = match(expected.errorResponse, response, { root: true, entities: ctx.entities });
-    if (mismatch) return `errorResponse mismatch at ${mismatch.path}: ${mismatch.message}`;
-  }
-  if (expected.expectResult !== undefined) {
-    // Only bulk write errors carry a partial result (BulkWriteException.writeResult).
-    const partial = (error as { result?: unknown }).result;
-    const mismatch = match(expected.expectResult, toDocument(partial), { root: true, entities: ctx.entities });
-    if (mismatch) return `expectError.expectResult mismatch at ${mismatch.path}: ${mismatch.message}`;
-  }
-  return null;
-}
-
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const details: Document = { name: error.name, message: error.message };
-  if (error instanceof MongoError) {
-    details.code = error.code;
-    if (error instanceof MongoServerError) details.codeName = error.codeName;
-    details.errorLabels = error.errorLabels;
-  }
-  return describe(details);
 }

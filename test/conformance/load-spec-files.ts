@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import { EJSON } from "bson";
 import type { Document } from "./bson-values";
+import type { ExpectedLogMessagesForClient } from "./log-messages";
 
 /** The spec folder: MONGODB_SPEC_DIR when set, else next to the repository (`<repo>/../shared/mongodb-spec`). */
 export const SPEC_DIR = process.env.MONGODB_SPEC_DIR
@@ -43,6 +44,8 @@ export interface ExpectedError {
   errorLabelsOmit?: string[];
   errorResponse?: Document;
   expectResult?: unknown;
+  writeErrors?: Document;
+  writeConcernErrors?: Document[];
 }
 
 export interface ExpectedEventsForClient {
@@ -66,6 +69,9 @@ export interface TestCase {
   operations: Operation[];
   expectEvents?: ExpectedEventsForClient[];
   outcome?: CollectionData[];
+  expectLogMessages?: ExpectedLogMessagesForClient[];
+  /** Assertions this runner cannot make yet; a test that has them fails rather than passing unchecked. */
+  expectTracingMessages?: unknown;
 }
 
 export interface SpecFile {

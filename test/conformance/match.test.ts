@@ -134,4 +134,11 @@ describe("match", () => {
   test("rejects unknown special operators as a runner error", () => {
     expect(() => match({ $$nope: 1 }, 1, root)).toThrow(MatchSyntaxError);
   });
+
+  test("$$matchesHexBytes compares bytes (or their hex string) case-insensitively", () => {
+    expect(match({ $$matchesHexBytes: "0aFF" }, new Uint8Array([10, 255]), root)).toBeNull();
+    expect(match({ $$matchesHexBytes: "0aff" }, "0AFF", root)).toBeNull();
+    expect(match({ $$matchesHexBytes: "0a" }, new Uint8Array([11]), root)?.message).toContain("expected bytes 0a");
+    expect(() => match({ $$matchesHexBytes: "abc" }, "abc", root)).toThrow(MatchSyntaxError);
+  });
 });

@@ -11,6 +11,7 @@ import {
   possibleBsonTypes,
   type Document,
 } from "./bson-values";
+import { NOT_SUPPORTED } from "./failures";
 
 /** Where and why an actual value differs from the expected one. */
 export interface Mismatch {
@@ -174,11 +175,19 @@ class Matcher {
         if (typeof actual !== "string") return fail(path, `expected an Extended JSON string, got ${describe(actual)}`);
         return this.value(arg, EJSON.parse(actual, { relaxed: false }), path, false);
       }
+      case "$$matchesHexBytes": {
+        if (typeof arg !== "string" || !/^([0-9a-f]{2})*$/i.test(arg))
+          throw new MatchSyntaxError(`${path}: $$matchesHexBytes needs hex bytes`);
+        const hex = actual instanceof Uint8Array ? Buffer.from(actual).toString("hex") : actual;
+        return typeof hex === "string" && hex.toLowerCase() === arg.toLowerCase()
+          ? null
+          : fail(path, `expected bytes ${arg}, got ${describe(actual)}`);
+      }
       case "$$matchAsRoot":
         if (!isDocument(arg)) throw new MatchSyntaxError(`${path}: $$matchAsRoot needs a document`);
         return this.value(arg, actual, path, true);
       default:
-        throw new MatchSyntaxError(`${path}: unsupported special operator ${name}`);
+        throw new MatchSyntaxError(`${path}: special operator ${name} ${NOT_SUPPORTED}`);
     }
   }
 

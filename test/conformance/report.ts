@@ -1,3 +1,4 @@
+import { NOT_SUPPORTED } from "./failures";
 import type { TestResult, TestStatus } from "./run-test";
 
 const MARKS: Partial<Record<TestStatus, string>> = { passed: "✓", failed: "✗" };
@@ -33,5 +34,9 @@ export function printSummary(results: readonly TestResult[]): void {
   }
   const count = (status: TestStatus) => results.filter((result) => result.status === status).length;
   console.log(`\n${count("not-applicable")} not applicable, ${count("skipped")} skipped, ${count("excluded")} excluded`);
+  // Runner gaps are told apart from differences of the server under test.
+  const runnerGaps = results.filter((result) => result.status === "failed" && result.reason?.includes(NOT_SUPPORTED)).length;
+  if (runnerGaps > 0)
+    console.log(`${runnerGaps} of the failures ${runnerGaps === 1 ? "is a feature" : "are features"} the runner lacks (${NOT_SUPPORTED})`);
   console.log(`${count("passed")} passed, ${count("failed")} failed`);
 }

@@ -1,10 +1,11 @@
 // Defends: the conformance runner applies runOnRequirements exactly, so no test is run or skipped wrongly.
 import { describe, expect, test } from "bun:test";
-import { compareVersions, parseVersion, requirementsUnmet, type ServerInfo } from "./run-on-requirements";
+import { compareVersions, parseVersion, requirementsUnmet, topologyOf, type ServerInfo } from "./run-on-requirements";
 
 const replicaSet70: ServerInfo = {
   version: [7, 0, 14],
   topology: "replicaset",
+  members: 1,
   auth: false,
   serverless: false,
   csfle: false,
@@ -43,5 +44,19 @@ describe("runOnRequirements", () => {
     expect(await requirementsUnmet([{ serverParameters: { enableTestCommands: true } }], replicaSet70)).not.toBeNull();
     expect(await requirementsUnmet([{ serverParameters: { enableTestCommands: 1.0 } }], replicaSet70)).toBeNull();
     expect(await requirementsUnmet([{ serverParameters: { nope: 1 } }], replicaSet70)).toBe("needs server parameter nope=1");
+  });
+
+  test("reads the topology from hello as a driver does", () => {
+    expect(topologyOf({ isWritablePrimary: true, setName: "rs0", hosts: ["a:1", "b:2", "c:3"] })).toBe("replicaset");
+    expect(topologyOf({ isWritablePrimary: true, msg: "isdbgrid" })).toBe("sharded");
+    expect(topologyOf({ isWritablePrimary: true, serviceId: "x" })).toBe("load-balanced");
+    expect(topologyOf({ isWritablePrimary: true })).toBe("single");
+  });
+
+  test("topologies decide by the deployment, whatever its size", async () => {
+    const threeMembers = { ...replicaSet70, members: 3 };
+    expect(await requirementsUnmet([{ topologies: ["replicaset"] }], threeMembers)).toBeNull();
+    expect(await requirementsUnmet([{ topologies: ["single"] }], threeMembers)).toContain("needs topology single");
+    expect(await requirementsUnmet([{ topologies: ["sharded", "sharded-replicaset"] }], threeMembers)).toContain("have replicaset");
   });
 });

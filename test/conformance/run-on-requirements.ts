@@ -9,6 +9,8 @@ export type Topology = "single" | "replicaset" | "sharded" | "load-balanced";
 export interface ServerInfo {
   version: [number, number, number];
   topology: Topology;
+  /** Replica set members the server's hello lists (hosts); 1 for a standalone or mongos. */
+  members: number;
   auth: boolean;
   /** We never run against Atlas Serverless. */
   serverless: false;
@@ -28,6 +30,7 @@ export async function readServerInfo(client: MongoClient, uri: string): Promise<
   return {
     version: [major, minor, patch],
     topology: topologyOf(hello),
+    members: Array.isArray(hello.hosts) ? hello.hosts.length : 1,
     auth: hasCredentials(uri),
     serverless: false,
     csfle: false,
@@ -42,7 +45,8 @@ export async function readServerInfo(client: MongoClient, uri: string): Promise<
   };
 }
 
-function topologyOf(hello: Document): Topology {
+/** As a driver decides it from hello: setName → replica set, msg isdbgrid → sharded, serviceId → load balanced. */
+export function topologyOf(hello: Document): Topology {
   if (hello.serviceId !== undefined) return "load-balanced";
   if (hello.msg === "isdbgrid") return "sharded";
   if (hello.setName !== undefined) return "replicaset";

@@ -1,11 +1,14 @@
 import { MongoServerError, type MongoClient } from "mongodb";
 import { describe as show } from "./bson-values";
 import { createEntities, EntityMap } from "./entities";
-import { checkExpectedEvents } from "./events";
+import { TIMED_OUT, withDeadline } from "./deadline";
 import { findExclusion } from "./excluded-tests";
+import { NOT_SUPPORTED } from "./failures";
 import { executeOperation } from "./execute-operation";
+import { checkExpectedEvents } from "./expected-events";
+import { checkExpectedLogMessages } from "./log-messages";
 import { match } from "./match";
-import type { FailPointRecord } from "./operations";
+import type { FailPointRecord, OperationContext } from "./operations/index";
 import { requirementsUnmet, type ServerInfo } from "./run-on-requirements";
 import type { CollectionData, SpecFile, TestCase } from "./load-spec-files";
 
@@ -40,6 +43,8 @@ export async function runTest(file: SpecFile, test: TestCase, env: RunEnvironmen
   const exclusion = findExclusion(file.name, test.description);
   if (exclusion) return result("excluded", exclusion);
 
+  // Assertions the runner would silently drop make the test fail instead.
+  if (test.expectTracingMessages !== undefined) return result("failed", `expectTracingMessages ${NOT_SUPPORTED}`);
   const failure = await runTestBody(file, test, env);
   return failure === null ? result("passed") : result("failed", failure);
 }
@@ -48,14 +53,20 @@ export async function runTest(file: SpecFile, test: TestCase, env: RunEnvironmen
 async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment): Promise<string | null> {
   const entities = new EntityMap();
   const failPoints: FailPointRecord[] = [];
+  const ctx: OperationContext = {
+    entities,
+    failPoints,
+    env,
+    execute: (operation, options) => executeOperation(operation, ctx, options),
+  };
   let step = "initialData";
   const body = (async () => {
     await setUpInitialData(file.initialData ?? [], env.internalClient);
     step = "createEntities";
-    createEntities(file.createEntities ?? [], entities, env);
+    await createEntities(file.createEntities ?? [], entities, env);
     for (const [index, operation] of test.operations.entries()) {
       step = `operation #${index} ${operation.name} on ${operation.object}`;
-      await executeOperation(operation, { entities, failPoints });
+      await executeOperation(operation, ctx);
     }
   })();
   let failure: string | null = null;
@@ -65,9 +76,16 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
   } catch (error) {
     failure = `${step}: ${messageOf(error)}`;
   }
-  for (const [, client] of entities.clients()) client.events?.stop();
+  // A thread's failed assertion fails the test even when no waitForThread awaited it.
+  if (failure === null) failure = await threadFailure(entities, env.timeoutMs);
+  for (const [, client] of entities.clients()) {
+    client.events.stop();
+    client.logs?.stop();
+  }
   // Fail points go off before the outcome is read, so they cannot hit the internal client.
   const cleanupProblem = await turnOffFailPoints(failPoints, env.internalClient);
+  // An open transaction of a failed test must not block the next one.
+  if (failure !== null) await killAllSessions(env.internalClient);
   try {
     failure ??= checkEvents(test, entities);
     if (failure === null) {
@@ -82,25 +100,23 @@ async function runTestBody(file: SpecFile, test: TestCase, env: RunEnvironment):
   return failure ?? cleanupProblem ?? (closed === TIMED_OUT ? timedOut("closing entities") : null);
 }
 
+async function threadFailure(entities: EntityMap, timeoutMs: number): Promise<string | null> {
+  const finished = await withDeadline(Promise.allSettled(entities.threads().map((thread) => thread.finish())), timeoutMs);
+  if (finished === TIMED_OUT) return `threads: still running after ${timeoutMs / 1000}s`;
+  const failed = finished.find((result) => result.status === "rejected");
+  return failed ? `thread: ${messageOf(failed.reason)}` : null;
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const TIMED_OUT = Symbol("timed out");
-
-/** `work`'s value, or TIMED_OUT once `ms` pass first; rethrows its error. */
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  // Once timed out, the abandoned work fails when its client closes; nobody awaits it then.
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** "Terminating Open Transactions": errors are ignored (a server may refuse it). */
+async function killAllSessions(client: MongoClient): Promise<void> {
+  await client
+    .db("admin")
+    .command({ killAllSessions: [] })
+    .catch(() => undefined);
 }
 
 async function setUpInitialData(collections: CollectionData[], client: MongoClient): Promise<void> {
@@ -120,9 +136,15 @@ async function setUpInitialData(collections: CollectionData[], client: MongoClie
 
 function checkEvents(test: TestCase, entities: EntityMap): string | null {
   for (const expected of test.expectEvents ?? []) {
-    const { events } = entities.get(expected.client, "client");
-    if (!events) return `expectEvents[${expected.client}]: the client does not observe command events`;
+    const { events, observesEvents } = entities.get(expected.client, "client");
+    if (!observesEvents) return `expectEvents[${expected.client}]: the client has no observeEvents`;
     const problem = checkExpectedEvents(expected, events.events, entities);
+    if (problem) return problem;
+  }
+  for (const expected of test.expectLogMessages ?? []) {
+    const { logs } = entities.get(expected.client, "client");
+    if (!logs) return `expectLogMessages[${expected.client}]: the client has no observeLogMessages`;
+    const problem = checkExpectedLogMessages(expected, logs.messages, entities);
     if (problem) return problem;
   }
   return null;
@@ -145,13 +167,16 @@ async function checkOutcome(collections: CollectionData[], client: MongoClient):
   return null;
 }
 
-async function turnOffFailPoints(failPoints: FailPointRecord[], client: MongoClient): Promise<string | null> {
-  for (const { name } of failPoints) {
+/** Through the internal client, or the client opened for a targetedFailPoint (then closed). */
+async function turnOffFailPoints(failPoints: FailPointRecord[], internalClient: MongoClient): Promise<string | null> {
+  let problem: string | null = null;
+  for (const { name, client, closeAfter } of failPoints) {
     try {
-      await client.db("admin").command({ configureFailPoint: name, mode: "off" });
+      await (closeAfter ? client : internalClient).db("admin").command({ configureFailPoint: name, mode: "off" });
     } catch (error) {
-      return `could not turn fail point ${name} off: ${messageOf(error)}`;
+      problem ??= `could not turn fail point ${name} off: ${messageOf(error)}`;
     }
+    if (closeAfter) await client.close(true).catch(() => undefined);
   }
-  return null;
+  return problem;
 }

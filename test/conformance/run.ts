@@ -1,10 +1,12 @@
 /**
  * Runs MongoDB's unified-format spec tests (every file in every subfolder of the spec folder,
  * MONGODB_SPEC_DIR or ../shared/mongodb-spec) against MONGODB_URI, or against the in-process
- * emulator when it is unset. Usage: `bun test/conformance/run.ts [filter]`, where filter is a
- * substring of a file name or test description.
+ * emulator when it is unset. Usage: `bun test/conformance/run.ts [filter] [--members N]`, where
+ * filter is a substring of a file name or test description and N the emulator's replica set
+ * members (also CONFORMANCE_MEMBERS; one by default).
  */
 import { MongoClient } from "mongodb";
+import type { EmulatorOptions } from "mongo-emulator";
 import {
   isSchemaSupported,
   loadSpecFiles,
@@ -14,6 +16,7 @@ import {
   type UnrunnableFile,
 } from "./load-spec-files";
 import { printSummary, printTestLine } from "./report";
+import { parseRunArguments, type RunArguments } from "./run-arguments";
 import { readServerInfo, requirementsUnmet, type ServerInfo } from "./run-on-requirements";
 import { runTest, type RunEnvironment, type TestResult } from "./run-test";
 
@@ -25,13 +28,16 @@ interface ServerUnderTest {
   close(): Promise<void>;
 }
 
-async function startServer(): Promise<ServerUnderTest> {
+async function startServer(members: number | undefined): Promise<ServerUnderTest> {
   const uri = process.env.MONGODB_URI;
   if (uri) return { uri, label: "MONGODB_URI", close: async () => undefined };
   // Loaded lazily so a real server run never depends on the emulator's code.
   const { startEmulator } = await import("mongo-emulator");
-  const emulator = await startEmulator();
-  return { uri: emulator.uri, label: "emulator", close: () => emulator.close() };
+  // `members` is passed through for emulators that have it; one member is the default.
+  const options = (members === undefined ? {} : { members }) as EmulatorOptions & { members?: number };
+  const emulator = await startEmulator(options);
+  const label = "emulator";
+  return { uri: emulator.uri, label, close: () => emulator.close() };
 }
 
 function selectTests(file: SpecFile, filter: string | undefined): SpecFile["tests"] {
@@ -60,16 +66,21 @@ async function runFile(file: SpecFile, filter: string | undefined, env: RunEnvir
 }
 
 async function main(): Promise<number> {
-  const filter = process.argv[2];
+  let args: RunArguments;
   let files: SpecFile[];
   let unrunnable: UnrunnableFile[];
   try {
+    args = parseRunArguments(process.argv.slice(2), process.env.CONFORMANCE_MEMBERS);
+    if (args.members !== undefined && process.env.MONGODB_URI) {
+      throw new Error("--members sizes the emulator; with MONGODB_URI the deployment decides");
+    }
     ({ files, unrunnable } = loadSpecFiles());
   } catch (error) {
     console.error(`✗ ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
-  const server = await startServer();
+  const { filter } = args;
+  const server = await startServer(args.members);
   const internalClient = new MongoClient(server.uri, { serverSelectionTimeoutMS: 10_000 });
   try {
     const info: ServerInfo = await readServerInfo(internalClient, server.uri);
@@ -77,8 +88,16 @@ async function main(): Promise<number> {
       // Client entities would need the single- and multi-mongos load balancer URIs the spec requires.
       throw new Error("load-balanced deployments are not supported by this runner");
     }
+    // A 3-member run that quietly ran on one member would prove nothing about topology.
+    if (args.members !== undefined && info.members !== args.members) {
+      console.error(
+        `✗ asked for ${args.members} member(s), the server's hello lists ${info.members} (does this emulator take \`members\`?)`,
+      );
+      return 1;
+    }
     console.log(`Spec tests: ${SPEC_DIR}`);
-    console.log(`Server (${server.label}): ${info.version.join(".")} ${info.topology} at ${server.uri}\n`);
+    const size = info.topology === "replicaset" ? ` of ${info.members} member(s)` : "";
+    console.log(`Server (${server.label}): ${info.version.join(".")} ${info.topology}${size} at ${server.uri}\n`);
     const env: RunEnvironment = { uri: server.uri, server: info, internalClient, timeoutMs: TEST_TIMEOUT_MS };
     // A file that cannot be run counts as a failure: adding a suite must never look green by accident.
     const results: TestResult[] = unrunnable
