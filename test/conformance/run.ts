@@ -6,7 +6,6 @@
  * members (also CONFORMANCE_MEMBERS; one by default).
  */
 import { MongoClient } from "mongodb";
-import type { EmulatorOptions } from "mongo-emulator";
 import {
   isSchemaSupported,
   loadSpecFiles,
@@ -33,9 +32,8 @@ async function startServer(members: number | undefined): Promise<ServerUnderTest
   if (uri) return { uri, label: "MONGODB_URI", close: async () => undefined };
   // Loaded lazily so a real server run never depends on the emulator's code.
   const { startEmulator } = await import("mongo-emulator");
-  // `members` is passed through for emulators that have it; one member is the default.
-  const options = (members === undefined ? {} : { members }) as EmulatorOptions & { members?: number };
-  const emulator = await startEmulator(options);
+  if (members !== undefined && members !== 1 && members !== 3) throw new Error(`the emulator runs 1 or 3 members, not ${members}`);
+  const emulator = await startEmulator(members === undefined ? {} : { members });
   const label = "emulator";
   return { uri: emulator.uri, label, close: () => emulator.close() };
 }
