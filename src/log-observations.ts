@@ -12,6 +12,10 @@ function lineFor(observation: Observation): Line {
       return ["info", "limits: WebSocket connections (from the open-file limit) and queued bytes (from memory)"];
     case "signal-received":
       return ["info", "signal received; shutting down (send it again to exit at once)"];
+    case "unhandled-rejection":
+      return ["error", "a bug: a promise rejected and nothing handled it; the server goes on"];
+    case "uncaught-exception":
+      return ["error", "a bug: an exception reached the top of the event loop; the server goes on"];
     case "request":
       return ["debug", "request"];
     case "request-aborted":

@@ -21,6 +21,9 @@ export type Observation =
       requestTimeoutMs: number;
     }
   | { type: "signal-received"; signal: string }
+  /** A bug: a promise nobody awaited rejected, or an exception reached the top; the server goes on. */
+  | { type: "unhandled-rejection"; error: unknown }
+  | { type: "uncaught-exception"; error: unknown }
   | { type: "request"; method: string; path: string }
   | { type: "request-aborted"; method: string; path: string }
   | { type: "forwarded-for-ignored" }

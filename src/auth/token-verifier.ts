@@ -17,6 +17,12 @@ export const SECRET_ALGORITHMS = ["HS256"];
 export const JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
 /** Clocks drift; five seconds is the most `exp` and `nbf` are stretched. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
+/**
+ * The furthest ahead a token's `exp`, `nbf` or `iat` may lie. Identity providers issue tokens
+ * for minutes or hours; a claim past this is absurd (an `exp` of 1e15 is not even a date), and
+ * a socket holding it would never expire.
+ */
+export const MAX_CLAIM_AHEAD_SECONDS = 366 * 24 * 60 * 60;
 /** How long one JWKS fetch may take before the request that needed it fails as unavailable. */
 const JWKS_TIMEOUT_MS = 5_000;
 /** Keys are refetched at least this often, so a removed (compromised) key stops working. */
@@ -61,6 +67,8 @@ async function verifyWith(token: string, key: Uint8Array | JWTVerifyGetKey, opti
   try {
     const { payload } = await (typeof key === "function" ? jwtVerify(token, key, options) : jwtVerify(token, key, options));
     if (typeof payload.sub !== "string" || payload.sub === "") return invalid("the token's subject (sub) must be a non-empty string");
+    const absurd = absurdTimeClaim(payload, Date.now() / 1000);
+    if (absurd) return invalid(`the token's ${absurd} is out of range`);
     return { ok: true, identity: identityOf(payload as typeof payload & { sub: string; exp: number }) };
   } catch (error) {
     if (error instanceof KeysUnavailable) {
@@ -68,6 +76,17 @@ async function verifyWith(token: string, key: Uint8Array | JWTVerifyGetKey, opti
     }
     return invalid(describe(error, options.algorithms ?? []));
   }
+}
+
+/** The first of `exp`, `nbf`, `iat` that is negative or more than a year ahead (jose already knows they are numbers). */
+function absurdTimeClaim(payload: Record<string, unknown>, nowSeconds: number): string | undefined {
+  const latest = nowSeconds + MAX_CLAIM_AHEAD_SECONDS;
+  for (const claim of ["exp", "nbf", "iat"] as const) {
+    const value = payload[claim];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > latest) return `${claim} claim`;
+  }
+  return undefined;
 }
 
 const invalid = (description: string): Verification => ({ ok: false, failure: "invalid", description });

@@ -44,7 +44,8 @@ export class SocketAuth {
       return;
     }
     const frame = v.safeParse(ClientAuthFrameSchema, json);
-    if (frame.success) void this.#refresh(ws, frame.output.token);
+    if (frame.success)
+      this.#refresh(ws, frame.output.token).catch((error) => this.observations.emit({ type: "unhandled-rejection", error }));
   }
 
   async #refresh(ws: FeedSocket, token: string): Promise<void> {
