@@ -35,7 +35,8 @@ export type Observation =
       description: string;
     }
   | { type: "jwks-unavailable"; url: string; error: unknown }
-  | { type: "token-refreshed"; expiresAt: string }
+  /** `unchanged`: the same token as the socket's last refresh, answered without checking it again. */
+  | { type: "token-refreshed"; expiresAt: string; unchanged: boolean }
   | { type: "write-rate-limited"; retryAfterSeconds: number }
   | { type: "shutting-down" }
   | { type: "stopped" }

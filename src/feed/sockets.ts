@@ -10,6 +10,7 @@ import { resyncFrame } from "./frames.ts";
 import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
 import { closingHoldMs, SendBudget } from "./send-budget.ts";
+import type { RefreshState } from "./refresh-allowance.ts";
 import type { SocketAuth } from "./socket-auth.ts";
 
 /**
@@ -31,6 +32,8 @@ export type FeedSocketData = {
   /** Who opened it (auth on); its token's expiry closes the socket unless refreshed. */
   identity?: Identity;
   expiryTimer?: ReturnType<typeof setTimeout>;
+  /** Its auth frames so far (a rate limit), and the last refresh token it was answered for. */
+  refreshes?: RefreshState;
 };
 export type FeedSocket = ServerWebSocket<FeedSocketData>;
 
