@@ -30,7 +30,9 @@ function lineFor(observation: Observation): Line {
     case "access-refused":
       return ["debug", "access refused"];
     case "jwks-unavailable":
-      return ["warn", "could not fetch the JWKS; tokens cannot be checked until it answers"];
+      return ["warn", "could not fetch the JWKS; tokens cannot be checked until it answers (retrying with backoff)"];
+    case "jwks-available":
+      return ["info", "the JWKS answers again"];
     case "token-refreshed":
       return ["debug", "socket token refreshed"];
     case "write-rate-limited":

@@ -34,7 +34,9 @@ export type Observation =
       failure: "missing" | "invalid" | "unavailable" | "forbidden";
       description: string;
     }
-  | { type: "jwks-unavailable"; url: string; error: unknown }
+  /** A key fetch failed: the `failures`-th in a row; the next is in `retryInMs`. */
+  | { type: "jwks-unavailable"; url: string; error: unknown; failures: number; retryInMs: number }
+  | { type: "jwks-available"; url: string; failures: number }
   /** `unchanged`: the same token as the socket's last refresh, answered without checking it again. */
   | { type: "token-refreshed"; expiresAt: string; unchanged: boolean }
   | { type: "write-rate-limited"; retryAfterSeconds: number }

@@ -63,7 +63,7 @@ export async function startFeedServer({ config, client, log, observations, signa
   const metrics = new FeedMetrics(observations, () => history.size);
   const checkpoints = new CheckpointStore(db.collection<FeedStateDocument>("feed_state"), collection.collectionName, observations);
   const filters = new FilterIndex(collection.collectionName);
-  const gate = new AccessGate(config.auth, createTokenVerifier(config.auth, observations));
+  const gate = new AccessGate(config.auth, createTokenVerifier(config.auth, observations, signal));
   if (!gate.authOn) observations.emit({ type: "auth-off" });
   const groupCommit = config.groupCommit ? { onBatch: (size: number) => observations.emit({ type: "group-commit", size }) } : undefined;
   const posts = new PostsStore(client, collection, groupCommit);

@@ -1,7 +1,8 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
+import { errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
 import type { Observations } from "../observations.ts";
 import type { AuthSettings } from "./auth-settings.ts";
 import { identityOf, type Identity } from "./identity.ts";
+import { JwksKeySource, KeysUnavailable } from "./jwks-key-source.ts";
 
 /**
  * What checking a token found: who it is, or why not. `unavailable` means the server could
@@ -28,11 +29,8 @@ const JWKS_TIMEOUT_MS = 5_000;
 /** Keys are refetched at least this often, so a removed (compromised) key stops working. */
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 
-/** The JWKS could not be fetched or read: the server cannot check tokens right now. */
-class KeysUnavailable extends Error {}
-
 /** Builds the one verifier for the configured key source; undefined when auth is off. */
-export function createTokenVerifier(settings: AuthSettings, observations: Observations): TokenVerifier | undefined {
+export function createTokenVerifier(settings: AuthSettings, observations: Observations, signal?: AbortSignal): TokenVerifier | undefined {
   if (settings.mode === "off") return undefined;
   const options: JWTVerifyOptions = {
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
@@ -44,22 +42,16 @@ export function createTokenVerifier(settings: AuthSettings, observations: Observ
     const key = new TextEncoder().encode(settings.secret);
     return (token) => verifyWith(token, key, { ...options, algorithms: SECRET_ALGORITHMS });
   }
-  const remote = createRemoteJWKSet(settings.jwksUrl, {
-    timeoutDuration: JWKS_TIMEOUT_MS,
-    // An unknown kid (a key rotation) refetches, but at most once per cooldown: a flood of
-    // made-up kids cannot turn into a flood of requests to the identity provider.
-    cooldownDuration: settings.cooldownMs,
-    cacheMaxAge: JWKS_MAX_AGE_MS,
-  });
-  const keys: JWTVerifyGetKey = async (header, token) => {
-    try {
-      return await remote(header, token);
-    } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-      observations.emit({ type: "jwks-unavailable", url: settings.jwksUrl.href, error });
-      throw new KeysUnavailable();
-    }
-  };
+  // An unknown kid (a key rotation) refetches, but at most once per cooldown, and failures back
+  // off further: a flood of made-up kids cannot turn into a flood of requests to the provider.
+  const keys = new JwksKeySource({
+    url: settings.jwksUrl,
+    cooldownMs: settings.cooldownMs,
+    timeoutMs: JWKS_TIMEOUT_MS,
+    maxAgeMs: JWKS_MAX_AGE_MS,
+    observations,
+    ...(signal ? { signal } : {}),
+  }).getKey;
   return (token) => verifyWith(token, keys, { ...options, algorithms: JWKS_ALGORITHMS });
 }
 
