@@ -110,6 +110,14 @@ function schemaOf(schema: v.GenericSchema<unknown, unknown>, typeMode: "input" |
     typeMode,
     errorMode: "throw",
     ignoreActions: ["trim", "to_lower_case"],
+    // A JSON Schema pattern is matched with Unicode semantics (2020-12 §6.4), so a `u` regex
+    // (\p{…} classes) is stated as is; a field with several regexes states each in allOf.
+    overrideAction: ({ valibotAction, jsonSchema }) => {
+      const action = valibotAction as { type: string; requirement?: unknown };
+      if (action.type !== "regex" || !(action.requirement instanceof RegExp) || action.requirement.flags !== "u") return undefined;
+      const { allOf = [], ...rest } = jsonSchema as JsonSchema & { allOf?: JsonSchema[] };
+      return { ...rest, allOf: [...allOf, { pattern: action.requirement.source }] } as JsonSchema;
+    },
   });
   return json as JsonSchema;
 }
