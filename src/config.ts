@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { resolveAuthSettings, type AuthSettings } from "./auth/auth-settings.ts";
 import type { HostLimits } from "./host-limits.ts";
 import { parseProxyTrust } from "./http/client-address.ts";
-import { commaList, flag, jwksUrl, optionalText, origins, secret } from "./setting-schemas.ts";
+import { commaList, flag, hosts, jwksUrl, optionalText, origins, secret } from "./setting-schemas.ts";
 
 const wholeNumber = (min: number, max: number) =>
   v.pipe(
@@ -225,6 +225,14 @@ const settings = {
     fallback: "",
     schema: origins,
     help: "browser origins allowed to call the API and open sockets: exact origins, comma-separated, or *; unset: same origin only",
+  },
+  allowedHosts: {
+    env: "ALLOWED_HOSTS",
+    flag: "allowed-hosts",
+    fallback: "",
+    schema: hosts,
+    help: "Host names the server answers to (against DNS rebinding): names comma-separated, or *; loopback names and IP literals always",
+    fallbackHelp: "loopback names and IP literals, and any name when auth is on",
   },
   writeRateLimitPerMinute: {
     env: "WRITE_RATE_LIMIT_PER_MINUTE",

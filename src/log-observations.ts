@@ -10,6 +10,8 @@ function lineFor(observation: Observation): Line {
       return ["info", "listening"];
     case "limits":
       return ["info", "limits: WebSocket connections (from the open-file limit) and queued bytes (from memory)"];
+    case "hosts-accepted":
+      return ["info", "answering requests for these Host names (ALLOWED_HOSTS); others get 421"];
     case "signal-received":
       return ["info", "signal received; shutting down (send it again to exit at once)"];
     case "unhandled-rejection":

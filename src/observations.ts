@@ -21,6 +21,8 @@ export type Observation =
       requestTimeoutMs: number;
     }
   | { type: "signal-received"; signal: string }
+  /** Which Host names requests are answered for (ALLOWED_HOSTS). */
+  | { type: "hosts-accepted"; hosts: string }
   /** A bug: a promise nobody awaited rejected, or an exception reached the top; the server goes on. */
   | { type: "unhandled-rejection"; error: unknown }
   | { type: "uncaught-exception"; error: unknown }

@@ -12,6 +12,7 @@ import { FeedHistory } from "./feed/history.ts";
 import { SocketAuth } from "./feed/socket-auth.ts";
 import { FeedSockets, type FeedSocketData } from "./feed/sockets.ts";
 import { clientAddressResolver } from "./http/client-address.ts";
+import { HostPolicy } from "./http/host-policy.ts";
 import { OriginPolicy } from "./http/origin-policy.ts";
 import { serverErrorHandler } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
@@ -96,6 +97,7 @@ export async function startFeedServer({ config, client, log, observations, signa
 
   const reachability = new MongoReachability(client, () => readiness.check());
   const readiness = new Readiness({ feed, reachability, observations, stalledAfterMs: STALLED_AFTER_MS });
+  const hosts = new HostPolicy(config.allowedHosts, gate.authOn);
   const routes: Route[] = [
     feedUpgradeRoute({ feed, caps, observations }),
     ...postsRoutes({ posts, idempotency, feed, requestTimeoutMs: config.requestTimeoutMs, authOn: gate.authOn }),
@@ -110,6 +112,7 @@ export async function startFeedServer({ config, client, log, observations, signa
     clientAddressOf: clientAddressResolver(config.trustProxy, () => observations.emit({ type: "forwarded-for-ignored" })),
     gate,
     origins: new OriginPolicy(config.allowedOrigins),
+    hosts,
     ...(config.writeRateLimit ? { writeLimiter: new WriteRateLimiter(config.writeRateLimit) } : {}),
   });
 
@@ -142,6 +145,7 @@ export async function startFeedServer({ config, client, log, observations, signa
     sendBufferLimit: config.sendBufferLimit,
     requestTimeoutMs: config.requestTimeoutMs,
   });
+  observations.emit({ type: "hosts-accepted", hosts: hosts.describe() });
   observations.emit({ type: "listening", http: url.href, websocket: `ws://${url.host}/`, database: config.databaseName });
 
   const { promise: closed, resolve } = Promise.withResolvers<void>();

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { jwksUrlProblem, MIN_SECRET_BYTES } from "./auth/auth-settings.ts";
+import { parseHostList } from "./http/host-policy.ts";
 import { parseOriginList } from "./http/origin-policy.ts";
 
 // Value schemas of the settings in config.ts that are more than a number or a word.
@@ -53,6 +54,18 @@ export const origins = v.pipe(
   v.string(),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const parsed = parseOriginList(dataset.value);
+    if ("error" in parsed) {
+      addIssue({ message: parsed.error });
+      return NEVER;
+    }
+    return parsed;
+  }),
+);
+
+export const hosts = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const parsed = parseHostList(dataset.value);
     if ("error" in parsed) {
       addIssue({ message: parsed.error });
       return NEVER;

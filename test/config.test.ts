@@ -41,6 +41,7 @@ describe("loadConfig", () => {
         authPublicRead: false,
         authJwksCooldownSeconds: 30,
         allowedOrigins: { kind: "same-origin" },
+        allowedHosts: { kind: "default" },
         writeRateLimitPerMinute: undefined,
         writeRateLimitBurst: undefined,
         logLevel: "info",

@@ -6,6 +6,7 @@ import type { Identity } from "../auth/identity.ts";
 import type { Logger } from "../logger.ts";
 import type { Observations } from "../observations.ts";
 import type { ClientAddressOf } from "./client-address.ts";
+import type { HostPolicy } from "./host-policy.ts";
 import type { OriginPolicy } from "./origin-policy.ts";
 import { HttpProblem, problemResponse, toProblem, validationProblem } from "./problem.ts";
 import { readJsonBody } from "./read-json-body.ts";
@@ -34,6 +35,8 @@ export type RouterOptions = {
   origins: OriginPolicy;
   /** Undefined: writes are not rate limited. */
   writeLimiter?: WriteRateLimiter;
+  /** Undefined: every Host is answered. */
+  hosts?: HostPolicy;
 };
 
 export function createRouter(routes: readonly Route[], options: RouterOptions) {
@@ -41,6 +44,8 @@ export function createRouter(routes: readonly Route[], options: RouterOptions) {
   const groups = groupByPath(routes);
   const serve = async (request: Request, server: Server<unknown>, matched: { route: string }): Promise<Response | undefined> => {
     let path: string | undefined;
+    const misdirected = options.hosts && misdirectedRequest(request, options.hosts); // before any CORS grant or upgrade
+    if (misdirected) return misdirected;
     const extraHeaders: Record<string, string> = origins.corsHeaders(request);
     try {
       const url = requestUrl(request);
@@ -142,6 +147,22 @@ async function authorize(
   throw new HttpProblem(401, `Authentication failed: ${description}`, {
     headers: { "WWW-Authenticate": `Bearer error="invalid_token", error_description="${description}"` },
   });
+}
+
+/**
+ * 421 Misdirected Request (RFC 9110 §15.5.20: this server does not answer for that authority)
+ * for a Host that ALLOWED_HOSTS does not accept; undefined for an accepted or unparsable one (the
+ * router's 400 answers those).
+ */
+function misdirectedRequest(request: Request, hosts: HostPolicy): Response | undefined {
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return undefined;
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || hosts.allows(url.hostname)) return undefined;
+  return problemResponse(new HttpProblem(421, "This server does not answer for that Host (see ALLOWED_HOSTS)"), url.pathname);
 }
 
 /** Adds headers to a response (Vary is appended, never replaced). */
