@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { resolveAuthSettings, type AuthSettings } from "./auth/auth-settings.ts";
 import type { HostLimits } from "./host-limits.ts";
 import { parseProxyTrust } from "./http/client-address.ts";
+import { redactUri } from "./mongo/redact-uri.ts";
 import { commaList, flag, hosts, jwksUrl, optionalText, origins, secret } from "./setting-schemas.ts";
 
 const wholeNumber = (min: number, max: number) =>
@@ -95,6 +96,7 @@ const settings = {
     flag: "mongodb-uri",
     fallback: "mongodb://localhost:27017/social_network",
     schema: mongodbUri,
+    shown: redactUri,
     help: "MongoDB replica set or sharded cluster; the database comes from the path",
   },
   connectTimeoutMs: {
@@ -267,6 +269,8 @@ type Setting = {
   help: string;
   /** Never echoed in an error message. */
   secret?: boolean;
+  /** How an error message shows the value, when parts of it are secret. */
+  shown?: (raw: string) => string;
   /** What --help says the default is, when it depends on other settings or on the machine. */
   fallbackHelp?: string;
 };
@@ -321,7 +325,7 @@ export function loadConfig(
   for (const [key, setting] of Object.entries(settings) as [string, Setting][]) {
     const raw = flags.values[setting.flag] ?? env[setting.env] ?? fallbackOf(setting, host);
     const result = v.safeParse(setting.schema, raw);
-    const got = setting.secret ? `got ${Buffer.byteLength(raw)} bytes` : `got ${JSON.stringify(raw)}`;
+    const got = setting.secret ? `got ${Buffer.byteLength(raw)} bytes` : `got ${JSON.stringify(setting.shown ? setting.shown(raw) : raw)}`;
     if (result.success) parsed[key] = result.output;
     else problems.push(`${setting.env} (--${setting.flag}) ${result.issues[0].message}, ${got}`);
   }

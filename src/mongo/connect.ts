@@ -1,23 +1,30 @@
 import { MongoClient, MongoServerError, MongoServerSelectionError } from "mongodb";
 import type { Config } from "../config.ts";
+import { redactSecrets, redactUri } from "./redact-uri.ts";
 
 /** Startup cannot go on; the message says what was tried and what to do. */
 export class StartupError extends Error {}
 
 const CHANGE_STREAMS_NEED_REPLICA_SET = 40573;
 
-export function redactUri(uri: string): string {
-  return uri.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:****@");
-}
+export { redactUri };
 
 /** Connects within the configured time and checks the deployment can run change streams. */
 export async function connectToMongo(config: Config): Promise<MongoClient> {
   const named = /[?&]appname=/i.test(config.mongodbUri);
-  const client = new MongoClient(config.mongodbUri, {
-    ...(named ? {} : { appName: "mongo-feed" }),
-    serverSelectionTimeoutMS: config.connectTimeoutMs,
-    connectTimeoutMS: config.connectTimeoutMs,
-  });
+  let client: MongoClient;
+  try {
+    client = new MongoClient(config.mongodbUri, {
+      ...(named ? {} : { appName: "mongo-feed" }),
+      serverSelectionTimeoutMS: config.connectTimeoutMs,
+      connectTimeoutMS: config.connectTimeoutMs,
+    });
+  } catch (error) {
+    // The driver refuses the connection string itself (an unknown option, a malformed host).
+    throw new StartupError(
+      `MONGODB_URI is not usable: ${redactSecrets((error as Error).message, config.mongodbUri)} (${redactUri(config.mongodbUri)})`,
+    );
+  }
   try {
     await client.connect();
     const hello = await client.db("admin").command({ hello: 1 });
@@ -32,6 +39,11 @@ export async function connectToMongo(config: Config): Promise<MongoClient> {
 /** Turns what the driver threw during startup into advice a person can act on. */
 export function explainStartupFailure(error: unknown, config: Config): Error {
   if (error instanceof StartupError) return error;
+  const explained = explain(error, config);
+  return new StartupError(redactSecrets(explained.message, config.mongodbUri)); // a driver message may quote the URI
+}
+
+function explain(error: unknown, config: Config): Error {
   const where = redactUri(config.mongodbUri);
   if (error instanceof MongoServerError && error.code === CHANGE_STREAMS_NEED_REPLICA_SET) return standalone(config);
   if (error instanceof MongoServerSelectionError) {
