@@ -4,7 +4,7 @@ import { resolveAuthSettings, type AuthSettings } from "./auth/auth-settings.ts"
 import type { HostLimits } from "./host-limits.ts";
 import { parseProxyTrust } from "./http/client-address.ts";
 import { redactUri } from "./mongo/redact-uri.ts";
-import { commaList, flag, hosts, jwksUrl, optionalText, origins, secret } from "./setting-schemas.ts";
+import { commaList, flag, hosts, jwksUrl, metricsToken, optionalText, origins, secret } from "./setting-schemas.ts";
 
 const wholeNumber = (min: number, max: number) =>
   v.pipe(
@@ -251,6 +251,15 @@ const settings = {
     schema: optionalWholeNumber(1_000_000),
     help: "writes an identity may make at once before the per-minute rate applies (0: no limit)",
     fallbackHelp: "20 with auth on, no limit with auth off",
+  },
+  metricsToken: {
+    env: "METRICS_TOKEN",
+    flag: "metrics-token",
+    fallback: "",
+    schema: metricsToken,
+    secret: true,
+    help: "when set, GET /metrics needs Authorization: Bearer <token> (Prometheus: authorization.credentials); prefer the variable, flags show in ps",
+    fallbackHelp: "unset: /metrics is public",
   },
   logLevel: {
     env: "LOG_LEVEL",

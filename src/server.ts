@@ -102,7 +102,7 @@ export async function startFeedServer({ config, client, log, observations, signa
     feedUpgradeRoute({ feed, caps, observations }),
     ...postsRoutes({ posts, idempotency, feed, requestTimeoutMs: config.requestTimeoutMs, authOn: gate.authOn }),
     ...healthRoutes({ readiness, history, connections: () => sockets.count }),
-    metricsRoute(metrics),
+    metricsRoute(metrics, config.metricsToken),
   ];
   const api = { title: "mongo-feed", version: packageJson.version, authOn: gate.authOn, publicRead: config.auth.publicRead };
   routes.push(openApiRoute(() => routes, api));

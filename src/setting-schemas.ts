@@ -73,3 +73,15 @@ export const hosts = v.pipe(
     return parsed;
   }),
 );
+
+/** A bearer token a scraper sends: long enough not to be guessed (16 bytes, e.g. openssl rand -hex 16 gives 32). */
+export const MIN_METRICS_TOKEN_BYTES = 16;
+export const metricsToken = v.pipe(
+  v.string(),
+  v.trim(),
+  v.check(
+    (text) => text === "" || (Buffer.byteLength(text) >= MIN_METRICS_TOKEN_BYTES && /^[\x21-\x7e]+$/.test(text)),
+    `must be at least ${MIN_METRICS_TOKEN_BYTES} bytes of printable ASCII without spaces (generate one with: openssl rand -hex 32)`,
+  ),
+  v.transform((text) => text || undefined),
+);

@@ -44,6 +44,7 @@ describe("loadConfig", () => {
         allowedHosts: { kind: "default" },
         writeRateLimitPerMinute: undefined,
         writeRateLimitBurst: undefined,
+        metricsToken: undefined,
         logLevel: "info",
         databaseName: "social_network",
         auth: { mode: "off", publicRead: true },

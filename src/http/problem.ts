@@ -92,6 +92,6 @@ export function problemResponse(problem: HttpProblem, instance?: string): Respon
   };
   return new Response(JSON.stringify(body), {
     status: problem.status,
-    headers: { "Content-Type": "application/problem+json", ...problem.extras.headers },
+    headers: { "Content-Type": "application/problem+json", "X-Content-Type-Options": "nosniff", ...problem.extras.headers },
   });
 }

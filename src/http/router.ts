@@ -104,6 +104,8 @@ export function createRouter(routes: readonly Route[], options: RouterOptions) {
     const started = performance.now();
     const matched = { route: "unmatched" };
     const response = await serve(request, server, matched);
+    // No answer may be read as another type than it says (a JSON body sniffed as HTML).
+    response?.headers.set("X-Content-Type-Options", "nosniff");
     const status = response?.status ?? 101;
     observations.emit({ type: "response", method: request.method, route: matched.route, status, durationMs: performance.now() - started });
     return response;
