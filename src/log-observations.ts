@@ -1,5 +1,22 @@
 import type { Logger, LogLevel } from "./logger.ts";
-import type { Observation, Observations } from "./observations.ts";
+import { LogThrottle } from "./log-throttle.ts";
+import type { Observation, ObservationType, Observations } from "./observations.ts";
+
+/** Events a client can cause at will: one line per kind per interval, then a count. */
+const THROTTLED = new Set<ObservationType>([
+  "write-rate-limited",
+  "connection-refused",
+  "slow-client-closed",
+  "send-budget-exceeded",
+  "jwks-unavailable",
+  "socket-refused",
+  "document-skipped",
+  "forwarded-for-ignored",
+  "unhandled-rejection",
+  "uncaught-exception",
+]);
+/** How often a throttled kind may write a line of its own. */
+export const LOG_INTERVAL_MS = 10_000;
 
 type Line = [LogLevel, string] | undefined;
 
@@ -88,12 +105,28 @@ function lineFor(observation: Observation): Line {
   }
 }
 
-/** Writes one log line per observation; returns the function that stops it. */
-export function logObservations(observations: Observations, log: Logger): () => void {
+/**
+ * Writes one log line per observation, except for the throttled kinds: at most one line each per
+ * `intervalMs`, and then one line with how many more there were. Returns the function that stops it.
+ */
+export function logObservations(observations: Observations, log: Logger, intervalMs = LOG_INTERVAL_MS): () => void {
+  const lines = new Map<ObservationType, [LogLevel, string]>();
+  const throttle = new LogThrottle<ObservationType>(intervalMs, (type, repeated) => {
+    const [level, msg] = lines.get(type)!;
+    log[level](`${msg} (and ${repeated} more like it in ${intervalMs / 1000} s; the metrics count each)`, {
+      event: type,
+      repeated,
+      intervalSeconds: intervalMs / 1000,
+    });
+  });
   return observations.subscribe((observation) => {
     const line = lineFor(observation);
     if (!line) return;
     const [level, msg] = line;
+    if (THROTTLED.has(observation.type)) {
+      lines.set(observation.type, line);
+      if (!throttle.admit(observation.type)) return;
+    }
     const { type, ...fields } = observation;
     log[level](msg, { event: type, ...fields });
   });

@@ -32,6 +32,10 @@ export class FeedMetrics {
   ]);
   readonly #resyncs = this.#counter("resyncs_total", "resync frames sent, by reason (broadcasts count once per socket)", ["reason"]);
   readonly #closes = this.#counter("server_closes_total", "WebSocket closes the server started, by close code", ["code"]);
+  readonly #keyFetchFailures = this.#counter(
+    "key_fetch_failures_total",
+    "JWKS fetches that failed (each one, though the log throttles them)",
+  );
   readonly #replays = this.#counter("replays_total", "Connections with since, by outcome", ["outcome"]);
   readonly #groupCommits = this.#histogram(
     "group_commit_size",
@@ -86,6 +90,8 @@ export class FeedMetrics {
         return void this.#restarts.inc({ reason: reasonOf(observation.error) });
       case "group-commit":
         return void this.#groupCommits.observe(observation.size);
+      case "jwks-unavailable":
+        return void this.#keyFetchFailures.inc();
       case "socket-closed-by-server":
         return void this.#closes.inc({ code: String(observation.code) });
       case "response": {
