@@ -104,7 +104,7 @@ function parametersOf(schema: AnySchema | undefined, location: "path" | "query")
  * JSON Schema (2020-12, as OpenAPI 3.1 uses) of a valibot schema. `trim` and `to_lower_case`
  * change no JSON type, so the limits after them are what the document states.
  */
-function schemaOf(schema: v.GenericSchema<unknown, unknown>, typeMode: "input" | "output"): JsonSchema {
+export function schemaOf(schema: v.GenericSchema<unknown, unknown>, typeMode: "input" | "output"): JsonSchema {
   const { $schema: _, ...json } = toJsonSchema(schema, {
     target: "draft-2020-12",
     typeMode,
