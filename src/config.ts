@@ -40,8 +40,14 @@ export function defaultMaxConnections(host: HostLimits): number {
   return openFiles - descriptorReserve(openFiles);
 }
 
-/** The share of the process's memory that queued WebSocket frames may take by default. */
+/** The share of the process's memory that queued WebSocket frames may take by default... */
 export const SEND_BUFFER_TOTAL_SHARE = 1 / 4;
+/**
+ * ...and at most this much: what slow clients may pin is the feed's cost of them, not a share of
+ * the machine. Measured (docs/limits-and-abuse.md): 1,000 sockets replaying and never reading
+ * hold about 100 MiB, well under it; readers that keep up hold nothing.
+ */
+export const SEND_BUFFER_TOTAL_CAP = 256 * 1024 * 1024;
 
 /** Used when the caller has no facts about the machine (tests of the parsing itself). */
 export const ASSUMED_HOST_LIMITS: HostLimits = { openFiles: ASSUMED_OPEN_FILES, memoryBytes: 4 * 1024 ** 3, memorySource: "physical" };
@@ -144,8 +150,8 @@ const settings = {
   sendBufferTotal: {
     env: "WS_SEND_BUFFER_TOTAL",
     flag: "send-buffer-total",
-    fallback: (host: HostLimits) => String(Math.floor(host.memoryBytes * SEND_BUFFER_TOTAL_SHARE)),
-    fallbackHelp: "a quarter of the memory the process may use",
+    fallback: (host: HostLimits) => String(Math.min(SEND_BUFFER_TOTAL_CAP, Math.floor(host.memoryBytes * SEND_BUFFER_TOTAL_SHARE))),
+    fallbackHelp: "a quarter of the memory the process may use, at most 256 MiB",
     schema: wholeNumber(1024 * 1024, Number.MAX_SAFE_INTEGER),
     help: "memory that queued frames may take across all WebSockets; past it the sockets holding the most are closed",
   },

@@ -29,7 +29,7 @@ describe("loadConfig", () => {
         historySize: 10_000,
         historyTtlSeconds: 300,
         sendBufferLimit: 1_048_576,
-        sendBufferTotal: 2 * 1024 ** 3, // a quarter of the 8 GiB the process may use
+        sendBufferTotal: 256 * 1024 ** 2, // a quarter of the 8 GiB the process may use, at most 256 MiB (issue 19)
         maxConnections: 18_976, // the 20,000 open files minus 1,024 kept back
         maxConnectionsPerIp: 1_000,
         idleTimeoutSeconds: 60,
@@ -75,7 +75,7 @@ describe("loadConfig", () => {
   test("--help shows the derived defaults with where they come from", () => {
     const help = (loadConfig({}, ["--help"], host) as { text: string }).text;
     expect(help).toContain("(default 18976 here: the open-file limit minus a reserve for MongoDB, HTTP and files)");
-    expect(help).toContain(`(default ${2 * 1024 ** 3} here: a quarter of the memory the process may use)`);
+    expect(help).toContain(`(default ${256 * 1024 ** 2} here: a quarter of the memory the process may use, at most 256 MiB)`);
   });
 
   test("reads the environment, and flags win over it", () => {
