@@ -203,6 +203,7 @@ export class FeedSockets implements Publisher {
     if (ws.readyState !== 1) return; // its token expired during the handshake
     const subscription = this.options.filters.join(ws.data.filter);
     ws.data.subscription = subscription;
+    ws.data.filter = subscription.canonical; // one copy per distinct filter, not one per socket
     // A replay streams as the socket drains; the socket subscribes in the step the replay catches up.
     if (ws.data.since !== undefined) this.#replays.start(ws, ws.data.since, ws.data.resync);
     else ws.subscribe(subscription.topic);

@@ -45,7 +45,8 @@ async function run(uri: string, budget: string): Promise<string> {
     const end = await memory(server.process.pid);
     // From the metrics: the log writes one line per kind per 10 s, then a count.
     const metrics = await (await fetch(`${http}/metrics`)).text();
-    const closes = (code: string) => Number(new RegExp(`mongo_feed_server_closes_total\\{code="${code}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    const closes = (code: string) =>
+      Number(new RegExp(`mongo_feed_server_closes_total\\{code="${code}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
     return (
       `budget ${budget.padStart(4)} MiB: idle ${(idle.resident / MiB).toFixed(0)} MiB, peak ${(end.peak / MiB).toFixed(0)} MiB ` +
       `(+${((end.peak - idle.resident) / MiB).toFixed(0)} MiB, ${((end.peak - idle.resident) / READERS / 1024).toFixed(0)} KiB per reader), ` +
