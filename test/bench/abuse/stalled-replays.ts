@@ -2,7 +2,8 @@
 // history (`since` = before the first of BENCH_REPLAY_POSTS posts of 10,000 characters) and never
 // read, while a reader keeps up with a post every 200 ms and a probe asks /health/ready every
 // 100 ms for BENCH_SECONDS. Prints the server's RSS (before, peak), readiness answers, and the
-// log lines blaming MongoDB. Usage: bun test/bench/abuse/stalled-replays.ts [server entry]
+// log lines blaming MongoDB. BENCH_READING=1 lets the crowd read (a reconnect storm after a
+// restart, with BENCH_POST_CHARS small posts missed). Usage: bun test/bench/abuse/stalled-replays.ts [server entry]
 import { EmulatorProcess } from "../../support/emulator-process.ts";
 import { FeedClient } from "../../support/feed-client.ts";
 import { ServerProcess } from "../../support/server-process.ts";
@@ -10,6 +11,8 @@ import { ServerProcess } from "../../support/server-process.ts";
 const REPLAYERS = Number(process.env.BENCH_REPLAYERS ?? 1_000);
 const POSTS = Number(process.env.BENCH_REPLAY_POSTS ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CHARS = Number(process.env.BENCH_POST_CHARS ?? 9_990);
+const READING = process.env.BENCH_READING === "1";
 const entry = Bun.argv[2] ?? "src/index.ts";
 const MiB = 2 ** 20;
 
@@ -23,7 +26,7 @@ const post = (http: string, n: number) =>
   fetch(`${http}/posts`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ author: "bench", content: `${n} ${"x".repeat(9_990)}` }),
+    body: JSON.stringify({ author: "bench", content: `${n} ${"x".repeat(CHARS)}` }),
   });
 
 await using emulator = await EmulatorProcess.start();
@@ -66,7 +69,7 @@ const probing = (async () => {
 try {
   const lines = crowd.stdout.pipeThrough(new TextDecoderStream()).getReader();
   for (let output = ""; !output.includes('"event":"open"'); ) output += (await lines.read()).value ?? "";
-  process.kill(crowd.pid, "SIGSTOP");
+  if (!READING) process.kill(crowd.pid, "SIGSTOP");
   for (let n = POSTS; performance.now() < deadline; n++) {
     await post(http, n);
     await Bun.sleep(200); // a steady trickle of live posts
@@ -76,7 +79,7 @@ try {
   const blamed = server.logs.filter((line) => line.event === "readiness-changed" && line.ready === false);
   const slow = server.logs.filter((line) => line.event === "slow-client-closed" || line.event === "send-budget-exceeded").length;
   console.log(
-    `${entry}: ${REPLAYERS} non-reading replays of ${((POSTS * 10_000) / 1e6).toFixed(0)} MB: RSS idle ${(idle.resident / MiB).toFixed(0)} MiB, ` +
+    `${entry}: ${REPLAYERS} ${READING ? "reading" : "non-reading"} replays of ${((POSTS * (CHARS + 10)) / 1e6).toFixed(1)} MB: RSS idle ${(idle.resident / MiB).toFixed(0)} MiB, ` +
       `peak ${(end.peak / MiB).toFixed(0)} MiB; /health/ready ${probes.ok} × 200, ${probes.notReady} × not ready (slowest ${probes.maxMs.toFixed(0)} ms); ` +
       `not-ready log lines: ${blamed.map((line) => `${line.reason}: ${line.detail}`).join("; ") || "none"}; slow-client/budget lines: ${slow}; ` +
       `the reader got the live posts: ${reader.inserts.length - POSTS}`,
