@@ -101,8 +101,9 @@ export class ReplayStreams {
   /** Sends the socket up to one window of its replay, then files it as ready, waiting, or caught up. */
   #take(ws: FeedSocket): void {
     const state = ws.data.replay;
-    if (!state || ws.readyState !== OPEN) return;
-    const filter = ws.data.subscription!.filter;
+    const subscription = ws.data.subscription; // gone once the server closes the socket; `stopped` follows
+    if (!state || !subscription || ws.readyState !== OPEN) return;
+    const filter = subscription.filter;
     let sent = 0;
     let end: ResyncReason | "replayed" | undefined;
     ws.cork(() => {
