@@ -42,6 +42,9 @@ const launch = Bun.isStandaloneExecutable ? "compiled" : "source";
 const log = createLogger(config.logLevel);
 const observations = new Observations();
 logObservations(observations, log);
+// A bug must not take every client down with it, nor print a raw stack: one error line, and on.
+process.on("unhandledRejection", (error) => observations.emit({ type: "unhandled-rejection", error }));
+process.on("uncaughtException", (error) => observations.emit({ type: "uncaught-exception", error }));
 const shutdown = new AbortController();
 let listening = false;
 

@@ -13,6 +13,7 @@ import { SocketAuth } from "./feed/socket-auth.ts";
 import type { FeedSocketData } from "./feed/socket-data.ts";
 import { FeedSockets } from "./feed/sockets.ts";
 import { clientAddressResolver } from "./http/client-address.ts";
+import { HostPolicy } from "./http/host-policy.ts";
 import { OriginPolicy } from "./http/origin-policy.ts";
 import { serverErrorHandler } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
@@ -64,7 +65,7 @@ export async function startFeedServer({ config, client, log, observations, signa
   const metrics = new FeedMetrics(observations, () => history.size);
   const checkpoints = new CheckpointStore(db.collection<FeedStateDocument>("feed_state"), collection.collectionName, observations);
   const filters = new FilterIndex(collection.collectionName);
-  const gate = new AccessGate(config.auth, createTokenVerifier(config.auth, observations));
+  const gate = new AccessGate(config.auth, createTokenVerifier(config.auth, observations, signal));
   if (!gate.authOn) observations.emit({ type: "auth-off" });
   const groupCommit = config.groupCommit ? { onBatch: (size: number) => observations.emit({ type: "group-commit", size }) } : undefined;
   const posts = new PostsStore(client, collection, groupCommit);
@@ -105,11 +106,12 @@ export async function startFeedServer({ config, client, log, observations, signa
 
   const reachability = new MongoReachability(client, observations, () => readiness.check());
   const readiness = new Readiness({ feed, reachability, observations, stalledAfterMs: STALLED_AFTER_MS });
+  const hosts = new HostPolicy(config.allowedHosts, gate.authOn);
   const routes: Route[] = [
     feedUpgradeRoute({ feed, caps, observations }),
     ...postsRoutes({ posts, idempotency, feed, requestTimeoutMs: config.requestTimeoutMs, authOn: gate.authOn }),
     ...healthRoutes({ readiness, history, connections: () => sockets.count }),
-    metricsRoute(metrics),
+    metricsRoute(metrics, config.metricsToken),
   ];
   const api = { title: "mongo-feed", version: packageJson.version, authOn: gate.authOn, publicRead: config.auth.publicRead };
   routes.push(openApiRoute(() => routes, api));
@@ -119,6 +121,7 @@ export async function startFeedServer({ config, client, log, observations, signa
     clientAddressOf: clientAddressResolver(config.trustProxy, () => observations.emit({ type: "forwarded-for-ignored" })),
     gate,
     origins: new OriginPolicy(config.allowedOrigins),
+    hosts,
     ...(config.writeRateLimit ? { writeLimiter: new WriteRateLimiter(config.writeRateLimit) } : {}),
   });
 
@@ -151,6 +154,7 @@ export async function startFeedServer({ config, client, log, observations, signa
     sendBufferLimit: config.sendBufferLimit,
     requestTimeoutMs: config.requestTimeoutMs,
   });
+  observations.emit({ type: "hosts-accepted", hosts: hosts.describe() });
   observations.emit({ type: "listening", http: url.href, websocket: `ws://${url.host}/`, database: config.databaseName });
 
   const { promise: closed, resolve } = Promise.withResolvers<void>();

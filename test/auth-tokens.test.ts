@@ -199,6 +199,7 @@ describe("JWKS key rotation and availability", () => {
       AUTH_JWKS_URL: provider.url,
       AUTH_ISSUER: ISSUER,
       AUTH_AUDIENCE: AUDIENCE,
+      AUTH_JWKS_COOLDOWN_SECONDS: "1", // a failed fetch is retried after the cooldown (issue 19), by the server itself
     });
     const token = await signWith(key, valid());
     const response = await post(feed.http, token);
@@ -209,7 +210,9 @@ describe("JWKS key rotation and availability", () => {
     expect(await client.closed).toEqual({ code: 1013, reason: "cannot check tokens right now; reconnect shortly" });
     await feed.observed.waitFor("jwks-unavailable");
     expect(await mongo.driver.db(database).collection("posts").countDocuments()).toBe(0);
+    const back = feed.observed.next("jwks-available");
     provider.failing = false;
+    await back;
     expect((await post(feed.http, token)).status).toBe(201);
   });
 });

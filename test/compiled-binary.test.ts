@@ -58,7 +58,7 @@ test("the compiled executable answers a missing or malformed Host with a 400 pro
     expect(answer.headers["content-type"]).toBe("application/problem+json");
     expectNoInternals(answer.raw);
   }
-  const odd = await rawRequest(http, "FOO / HTTP/1.1\r\nHost: feed.test\r\nConnection: close\r\n\r\n");
+  const odd = await rawRequest(http, "FOO / HTTP/1.1\r\nHost: feed.localhost\r\nConnection: close\r\n\r\n");
   if (odd.status !== undefined) expect(odd.status).toBeLessThan(500);
   expectNoInternals(odd.raw);
   expect((await fetch(`${http}/health/live`)).status).toBe(200);

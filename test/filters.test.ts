@@ -15,6 +15,7 @@ async function create(author: string, content: string): Promise<string> {
 }
 
 const hundredAndOne = Array.from({ length: 101 }, (_, n) => `author=a${n}`).join("&");
+const tooManyAuthorIds = Array.from({ length: 101 }, (_, n) => `authorId=user-${n}`).join("&");
 const tooManyIds = Array.from({ length: 101 }, () => `id=${new ObjectId().toHexString()}`).join("&");
 
 describe("a bad filter", () => {
@@ -22,6 +23,7 @@ describe("a bad filter", () => {
     { name: "an unknown parameter", query: "colour=blue", reason: /^unknown query parameter "colour"$/ },
     { name: "101 authors", query: hundredAndOne, reason: /^at most 100 authors$/ },
     { name: "101 ids", query: tooManyIds, reason: /^at most 100 ids$/ },
+    { name: "101 authorIds", query: tooManyAuthorIds, reason: /^at most 100 authorIds$/ },
     { name: "an empty author", query: "author=", reason: /^author must not be empty$/ },
     { name: "a malformed id", query: "id=42", reason: /^id must be a post id \(24 hex characters\), got "42"$/ },
     { name: "an unknown type", query: "types=insert,upsert", reason: /^unknown type "upsert" \(types are insert, update, delete\)$/ },

@@ -40,7 +40,7 @@ describe("requests without a usable Host", () => {
 describe("odd methods", () => {
   test("known methods without a route get 405 with Allow", async () => {
     for (const method of ["TRACE", "PUT"]) {
-      const answer = await rawRequest(feed.http, `${method} /posts HTTP/1.1\r\nHost: feed.test\r\nConnection: close\r\n\r\n`);
+      const answer = await rawRequest(feed.http, `${method} /posts HTTP/1.1\r\nHost: feed.localhost\r\nConnection: close\r\n\r\n`);
       expect(answer.status).toBe(405);
       expect(answer.headers.allow).toContain("GET");
       expectNoInternals(answer.raw);
@@ -49,7 +49,7 @@ describe("odd methods", () => {
 
   test("methods Bun's parser does not know are dropped without an answer (oven-sh/bun#35299), and the server carries on", async () => {
     for (const method of ["FOO", "get", "BREW"]) {
-      const answer = await rawRequest(feed.http, `${method} / HTTP/1.1\r\nHost: feed.test\r\nConnection: close\r\n\r\n`);
+      const answer = await rawRequest(feed.http, `${method} / HTTP/1.1\r\nHost: feed.localhost\r\nConnection: close\r\n\r\n`);
       expect(answer.closed).toBe(true);
       // Today Bun closes the connection silently; if it ever answers, it must not be a 500 or show internals.
       if (answer.status !== undefined) expect(answer.status).toBeLessThan(500);
@@ -61,7 +61,7 @@ describe("odd methods", () => {
 
 test("a client that hangs up in the middle of a body is logged at debug, not as an error", async () => {
   const aborted = feed.observed.next("request-aborted");
-  const head = "POST /posts HTTP/1.1\r\nHost: feed.test\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n";
+  const head = "POST /posts HTTP/1.1\r\nHost: feed.localhost\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n";
   await rawRequest(feed.http, `${head}{"author":"a","content":"`, { hangUpAfterMs: 50 });
   expect(await aborted).toEqual({ type: "request-aborted", method: "POST", path: "/posts" });
   expect(feed.logs.find((line) => line.event === "request-aborted")?.level).toBe("debug");

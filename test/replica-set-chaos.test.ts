@@ -8,6 +8,7 @@ import { type Collection, MongoClient, ObjectId } from "mongodb";
 import { type Emulator, type Member, startEmulator, withDatabase } from "mongo-emulator";
 import { FeedClient } from "./support/feed-client.ts";
 import { uniqueDatabase } from "./support/mongo-target.ts";
+import { Changes, waitUntil } from "./support/wait-until.ts";
 import { postIds } from "./support/post-writer.ts";
 import { seededRandom } from "./support/seeded-random.ts";
 import { startTestFeed, type TestFeed } from "./support/test-feed.ts";
@@ -157,7 +158,7 @@ class DriverWriter {
   constructor(
     private readonly posts: Collection,
     private readonly progress: () => void,
-    private readonly turn: (stored: number) => Promise<void>,
+    private readonly turn: (stored: number) => Promise<unknown>,
   ) {
     this.done = this.#run();
   }
@@ -198,27 +199,21 @@ for (const seed of SEEDS) {
     const followers = await Promise.all([onPrimary, onPrimary, onSecondary, onSecondary].map((feed) => FeedClient.connect(feed.ws)));
 
     let written = 0;
-    const waiting = new Set<() => void>();
+    const changes = new Changes();
     const progress = () => {
       written++;
-      for (const check of [...waiting]) check();
+      changes.changed();
     };
     const writtenAtLeast = (count: number) =>
-      new Promise<void>((resolve) => {
-        const check = () => written >= count && (waiting.delete(check), resolve());
-        waiting.add(check);
-        check();
-      });
+      waitUntil(changes, `${count} posts stored`, () => written >= count, { timeoutMs: 60_000, seen: () => `${written} stored` });
     const http = [
       new HttpWriter(onPrimary, "via-primary-instance", progress),
       new HttpWriter(onSecondary, "via-secondary-instance", progress),
     ];
     const httpStored = () => http.reduce((sum, writer) => sum + writer.stored.length, 0);
     const keepingPace = (stored: number) =>
-      new Promise<void>((resolve) => {
-        const check = () => (httpStored() > stored / 2 || http.some((writer) => writer.stopped)) && (waiting.delete(check), resolve());
-        waiting.add(check);
-        check();
+      waitUntil(changes, "the HTTP writers' pace", () => httpStored() > stored / 2 || http.some((writer) => writer.stopped), {
+        timeoutMs: 60_000,
       });
     const writers = [...http, new DriverWriter(driver.db().collection("posts"), progress, keepingPace)];
 

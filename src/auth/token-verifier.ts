@@ -1,7 +1,8 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
+import { errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
 import type { Observations } from "../observability/observations.ts";
 import type { AuthSettings } from "./auth-settings.ts";
 import { identityOf, type Identity } from "./identity.ts";
+import { JwksKeySource, KeysUnavailable } from "./jwks-key-source.ts";
 
 /**
  * What checking a token found: who it is, or why not. `unavailable` means the server could
@@ -17,16 +18,19 @@ export const SECRET_ALGORITHMS = ["HS256"];
 export const JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
 /** Clocks drift; five seconds is the most `exp` and `nbf` are stretched. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
+/**
+ * The furthest ahead a token's `exp`, `nbf` or `iat` may lie. Identity providers issue tokens
+ * for minutes or hours; a claim past this is absurd (an `exp` of 1e15 is not even a date), and
+ * a socket holding it would never expire.
+ */
+export const MAX_CLAIM_AHEAD_SECONDS = 366 * 24 * 60 * 60;
 /** How long one JWKS fetch may take before the request that needed it fails as unavailable. */
 const JWKS_TIMEOUT_MS = 5_000;
 /** Keys are refetched at least this often, so a removed (compromised) key stops working. */
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 
-/** The JWKS could not be fetched or read: the server cannot check tokens right now. */
-class KeysUnavailable extends Error {}
-
 /** Builds the one verifier for the configured key source; undefined when auth is off. */
-export function createTokenVerifier(settings: AuthSettings, observations: Observations): TokenVerifier | undefined {
+export function createTokenVerifier(settings: AuthSettings, observations: Observations, signal?: AbortSignal): TokenVerifier | undefined {
   if (settings.mode === "off") return undefined;
   const options: JWTVerifyOptions = {
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
@@ -38,22 +42,16 @@ export function createTokenVerifier(settings: AuthSettings, observations: Observ
     const key = new TextEncoder().encode(settings.secret);
     return (token) => verifyWith(token, key, { ...options, algorithms: SECRET_ALGORITHMS });
   }
-  const remote = createRemoteJWKSet(settings.jwksUrl, {
-    timeoutDuration: JWKS_TIMEOUT_MS,
-    // An unknown kid (a key rotation) refetches, but at most once per cooldown: a flood of
-    // made-up kids cannot turn into a flood of requests to the identity provider.
-    cooldownDuration: settings.cooldownMs,
-    cacheMaxAge: JWKS_MAX_AGE_MS,
-  });
-  const keys: JWTVerifyGetKey = async (header, token) => {
-    try {
-      return await remote(header, token);
-    } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-      observations.emit({ type: "jwks-unavailable", url: settings.jwksUrl.href, error });
-      throw new KeysUnavailable();
-    }
-  };
+  // An unknown kid (a key rotation) refetches, but at most once per cooldown, and failures back
+  // off further: a flood of made-up kids cannot turn into a flood of requests to the provider.
+  const keys = new JwksKeySource({
+    url: settings.jwksUrl,
+    cooldownMs: settings.cooldownMs,
+    timeoutMs: JWKS_TIMEOUT_MS,
+    maxAgeMs: JWKS_MAX_AGE_MS,
+    observations,
+    ...(signal ? { signal } : {}),
+  }).getKey;
   return (token) => verifyWith(token, keys, { ...options, algorithms: JWKS_ALGORITHMS });
 }
 
@@ -61,6 +59,8 @@ async function verifyWith(token: string, key: Uint8Array | JWTVerifyGetKey, opti
   try {
     const { payload } = await (typeof key === "function" ? jwtVerify(token, key, options) : jwtVerify(token, key, options));
     if (typeof payload.sub !== "string" || payload.sub === "") return invalid("the token's subject (sub) must be a non-empty string");
+    const absurd = absurdTimeClaim(payload, Date.now() / 1000);
+    if (absurd) return invalid(`the token's ${absurd} is out of range`);
     return { ok: true, identity: identityOf(payload as typeof payload & { sub: string; exp: number }) };
   } catch (error) {
     if (error instanceof KeysUnavailable) {
@@ -68,6 +68,17 @@ async function verifyWith(token: string, key: Uint8Array | JWTVerifyGetKey, opti
     }
     return invalid(describe(error, options.algorithms ?? []));
   }
+}
+
+/** The first of `exp`, `nbf`, `iat` that is negative or more than a year ahead (jose already knows they are numbers). */
+function absurdTimeClaim(payload: Record<string, unknown>, nowSeconds: number): string | undefined {
+  const latest = nowSeconds + MAX_CLAIM_AHEAD_SECONDS;
+  for (const claim of ["exp", "nbf", "iat"] as const) {
+    const value = payload[claim];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > latest) return `${claim} claim`;
+  }
+  return undefined;
 }
 
 const invalid = (description: string): Verification => ({ ok: false, failure: "invalid", description });

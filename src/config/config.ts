@@ -3,7 +3,8 @@ import * as v from "valibot";
 import { resolveAuthSettings, type AuthSettings } from "../auth/auth-settings.ts";
 import type { HostLimits } from "./host-limits.ts";
 import { parseProxyTrust } from "../http/client-address.ts";
-import { commaList, flag, jwksUrl, optionalText, origins, secret } from "./setting-schemas.ts";
+import { redactUri } from "../mongo/redact-uri.ts";
+import { commaList, flag, hosts, jwksUrl, metricsToken, optionalText, origins, secret } from "./setting-schemas.ts";
 
 const wholeNumber = (min: number, max: number) =>
   v.pipe(
@@ -42,8 +43,14 @@ export function defaultMaxConnections(host: HostLimits): number {
   return openFiles - descriptorReserve(openFiles);
 }
 
-/** The share of the process's memory that queued WebSocket frames may take by default. */
+/** The share of the process's memory that queued WebSocket frames may take by default... */
 export const SEND_BUFFER_TOTAL_SHARE = 1 / 4;
+/**
+ * ...and at most this much: what slow clients may pin is the feed's cost of them, not a share of
+ * the machine. Measured (docs/limits-and-abuse.md): 1,000 sockets replaying and never reading
+ * hold about 100 MiB, well under it; readers that keep up hold nothing.
+ */
+export const SEND_BUFFER_TOTAL_CAP = 256 * 1024 * 1024;
 
 /** Used when the caller has no facts about the machine (tests of the parsing itself). */
 export const ASSUMED_HOST_LIMITS: HostLimits = { openFiles: ASSUMED_OPEN_FILES, memoryBytes: 4 * 1024 ** 3, memorySource: "physical" };
@@ -98,6 +105,7 @@ const settings = {
     flag: "mongodb-uri",
     fallback: "mongodb://localhost:27017/social_network",
     schema: mongodbUri,
+    shown: redactUri,
     help: "MongoDB replica set or sharded cluster; the database comes from the path",
   },
   connectTimeoutMs: {
@@ -152,8 +160,8 @@ const settings = {
   sendBufferTotal: {
     env: "WS_SEND_BUFFER_TOTAL",
     flag: "send-buffer-total",
-    fallback: (host: HostLimits) => String(Math.floor(host.memoryBytes * SEND_BUFFER_TOTAL_SHARE)),
-    fallbackHelp: "a quarter of the memory the process may use",
+    fallback: (host: HostLimits) => String(Math.min(SEND_BUFFER_TOTAL_CAP, Math.floor(host.memoryBytes * SEND_BUFFER_TOTAL_SHARE))),
+    fallbackHelp: "a quarter of the memory the process may use, at most 256 MiB",
     schema: wholeNumber(1024 * 1024, Number.MAX_SAFE_INTEGER),
     help: "memory that queued frames may take across all WebSockets; past it the sockets holding the most are closed",
   },
@@ -236,6 +244,14 @@ const settings = {
     schema: origins,
     help: "browser origins allowed to call the API and open sockets: exact origins, comma-separated, or *; unset: same origin only",
   },
+  allowedHosts: {
+    env: "ALLOWED_HOSTS",
+    flag: "allowed-hosts",
+    fallback: "",
+    schema: hosts,
+    help: "Host names the server answers to (against DNS rebinding): names comma-separated, or *; loopback names and IP literals always",
+    fallbackHelp: "loopback names and IP literals, and any name when auth is on",
+  },
   writeRateLimitPerMinute: {
     env: "WRITE_RATE_LIMIT_PER_MINUTE",
     flag: "write-rate-limit-per-minute",
@@ -251,6 +267,15 @@ const settings = {
     schema: optionalWholeNumber(1_000_000),
     help: "writes an identity may make at once before the per-minute rate applies (0: no limit)",
     fallbackHelp: "20 with auth on, no limit with auth off",
+  },
+  metricsToken: {
+    env: "METRICS_TOKEN",
+    flag: "metrics-token",
+    fallback: "",
+    schema: metricsToken,
+    secret: true,
+    help: "when set, GET /metrics needs Authorization: Bearer <token> (Prometheus: authorization.credentials); prefer the variable, flags show in ps",
+    fallbackHelp: "unset: /metrics is public",
   },
   logLevel: {
     env: "LOG_LEVEL",
@@ -269,6 +294,8 @@ type Setting = {
   help: string;
   /** Never echoed in an error message. */
   secret?: boolean;
+  /** How an error message shows the value, when parts of it are secret. */
+  shown?: (raw: string) => string;
   /** What --help says the default is, when it depends on other settings or on the machine. */
   fallbackHelp?: string;
 };
@@ -323,7 +350,7 @@ export function loadConfig(
   for (const [key, setting] of Object.entries(settings) as [string, Setting][]) {
     const raw = flags.values[setting.flag] ?? env[setting.env] ?? fallbackOf(setting, host);
     const result = v.safeParse(setting.schema, raw);
-    const got = setting.secret ? `got ${Buffer.byteLength(raw)} bytes` : `got ${JSON.stringify(raw)}`;
+    const got = setting.secret ? `got ${Buffer.byteLength(raw)} bytes` : `got ${JSON.stringify(setting.shown ? setting.shown(raw) : raw)}`;
     if (result.success) parsed[key] = result.output;
     else problems.push(`${setting.env} (--${setting.flag}) ${result.issues[0].message}, ${got}`);
   }

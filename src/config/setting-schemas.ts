@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { jwksUrlProblem, MIN_SECRET_BYTES } from "../auth/auth-settings.ts";
+import { parseHostList } from "../http/host-policy.ts";
 import { parseOriginList } from "../http/origin-policy.ts";
 
 // Value schemas of the settings in config.ts that are more than a number or a word.
@@ -59,4 +60,28 @@ export const origins = v.pipe(
     }
     return parsed;
   }),
+);
+
+export const hosts = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const parsed = parseHostList(dataset.value);
+    if ("error" in parsed) {
+      addIssue({ message: parsed.error });
+      return NEVER;
+    }
+    return parsed;
+  }),
+);
+
+/** A bearer token a scraper sends: long enough not to be guessed (16 bytes, e.g. openssl rand -hex 16 gives 32). */
+export const MIN_METRICS_TOKEN_BYTES = 16;
+export const metricsToken = v.pipe(
+  v.string(),
+  v.trim(),
+  v.check(
+    (text) => text === "" || (Buffer.byteLength(text) >= MIN_METRICS_TOKEN_BYTES && /^[\x21-\x7e]+$/.test(text)),
+    `must be at least ${MIN_METRICS_TOKEN_BYTES} bytes of printable ASCII without spaces (generate one with: openssl rand -hex 32)`,
+  ),
+  v.transform((text) => text || undefined),
 );

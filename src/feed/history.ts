@@ -4,8 +4,11 @@ import { type FrameCache, frameOf } from "./frame-encoding.ts";
 import { clusterTimeOf, isSnapshotPosition, wallClockMsOf } from "./position.ts";
 import { type CompiledFilter, type FrameKind, frameKindFor } from "./frame-kind.ts";
 
-/** A frame of a replay, with its type. */
-export type ReplayFrame = { kind: FrameKind; frame: string };
+/** A frame of a replay, with its type and its event's position (where a replay resumes after it). */
+export type ReplayFrame = { kind: FrameKind; frame: string; position: Position };
+
+/** Part of a replay: up to a number of frames, the position the scan reached, and whether it reached the newest event. */
+export type ReplayChunk = { frames: ReplayFrame[]; through: Position; done: boolean };
 
 /** One delivered change, with its frames as encoded so far: a replay for any filter uses the same ones. */
 export type HistoryEntry = { change: PostChange; frames: FrameCache; storedAt: number };
@@ -72,12 +75,27 @@ export class FeedHistory {
 
   /** The frames after `since` for `filter` (the same frames live delivery sent), or why the client must resync instead. */
   framesAfter(since: string, filter: CompiledFilter): ReplayFrame[] | ResyncReason {
+    const chunk = this.chunkAfter(since, filter, Number.POSITIVE_INFINITY);
+    return typeof chunk === "string" ? chunk : chunk.frames;
+  }
+
+  /**
+   * At most `maxFrames` of the frames after `since` for `filter`: a replay is read in chunks, each
+   * resuming where the last stopped, so a socket holds a position rather than a copy of the history.
+   */
+  chunkAfter(since: string, filter: CompiledFilter, maxFrames: number): ReplayChunk | ResyncReason {
+    const index = this.#indexAfter(since);
+    return typeof index === "string" ? index : this.#framesFrom(index, filter, maxFrames, since);
+  }
+
+  /** The index of the first entry after `since`, or why there is none to start from. */
+  #indexAfter(since: string): number | ResyncReason {
     this.#evict();
     if (!this.#floor) return "position-unknown";
-    if (since === this.#floor.position) return this.#framesFrom(this.#head, filter);
+    if (since === this.#floor.position) return this.#head;
 
     const sequence = this.#sequenceOf.get(since);
-    if (sequence !== undefined) return this.#framesFrom(this.#indexOf(sequence) + 1, filter);
+    if (sequence !== undefined) return this.#indexOf(sequence) + 1;
 
     const time = clusterTimeOf(since);
     if (time === undefined) return "position-unknown";
@@ -85,17 +103,20 @@ export class FeedHistory {
     if (!isSnapshotPosition(since)) return "position-unknown";
     let index = this.#entries.length;
     while (index > this.#head && this.#entryAt(index - 1).change.time > time) index--;
-    return this.#framesFrom(index, filter);
+    return index;
   }
 
-  #framesFrom(index: number, filter: CompiledFilter): ReplayFrame[] {
+  #framesFrom(index: number, filter: CompiledFilter, maxFrames: number, since: Position): ReplayChunk {
     const frames: ReplayFrame[] = [];
-    for (let at = index; at < this.#entries.length; at++) {
+    let through = since;
+    let at = index;
+    for (; at < this.#entries.length && frames.length < maxFrames; at++) {
       const { change, frames: cache } = this.#entryAt(at);
+      through = change.position;
       const kind = frameKindFor(change, filter);
-      if (kind) frames.push({ kind, frame: frameOf(change, kind, cache) });
+      if (kind) frames.push({ kind, frame: frameOf(change, kind, cache), position: change.position });
     }
-    return frames;
+    return { frames, through, done: at >= this.#entries.length };
   }
 
   /** The entry at `index`, which callers only ask for between the head and the end. */

@@ -4,6 +4,7 @@ import type { Observations } from "../observability/observations.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
 import { ClientAuthFrameSchema } from "../protocol/frames.ts";
 import { authFrame } from "./frame-encoding.ts";
+import { takeRefresh, tokenHash } from "./refresh-allowance.ts";
 import type { FeedSocket } from "./socket-data.ts";
 
 /** setTimeout's longest delay (about 24.8 days); a later expiry is reached in steps. */
@@ -17,7 +18,9 @@ const OPEN = 1;
  * closes with 4403; an invalid one with 4401. Each is answered `{"type":"auth","expiresAt"}`
  * with the expiry now in force (unchanged when the server could not check the token, or its
  * `exp` is not later). Frames that are not JSON, not an auth frame, or arrive with auth off
- * are ignored, as every client frame always was.
+ * are ignored, as every client frame always was. Auth frames are rate limited per socket
+ * (past the limit: 4429), and the token the socket was last answered for is answered again
+ * without checking it again.
  */
 export class SocketAuth {
   constructor(
@@ -44,10 +47,24 @@ export class SocketAuth {
       return;
     }
     const frame = v.safeParse(ClientAuthFrameSchema, json);
-    if (frame.success) void this.#refresh(ws, frame.output.token);
+    if (!frame.success) return;
+    const { allowed, state } = takeRefresh(ws.data.refreshes, this.now());
+    ws.data.refreshes = state;
+    if (!allowed) {
+      this.#close(ws, CloseCodes.tooManyRefreshes.code, CloseCodes.tooManyRefreshes.reason);
+      return;
+    }
+    const hash = tokenHash(frame.output.token);
+    const expiresAt = ws.data.identity?.expiresAt;
+    if (hash === state.lastTokenHash && expiresAt !== undefined) {
+      ws.send(authFrame(expiresAt)); // nothing changed since the same token was checked
+      this.observations.emit({ type: "token-refreshed", expiresAt: new Date(expiresAt).toISOString(), unchanged: true });
+      return;
+    }
+    this.#refresh(ws, frame.output.token, hash).catch((error) => this.observations.emit({ type: "unhandled-rejection", error }));
   }
 
-  async #refresh(ws: FeedSocket, token: string): Promise<void> {
+  async #refresh(ws: FeedSocket, token: string, hash: bigint | number): Promise<void> {
     const verification = await this.gate.verifyToken(token);
     if (!verification || ws.readyState !== OPEN) return;
     const current = ws.data.identity;
@@ -55,14 +72,17 @@ export class SocketAuth {
       if (verification.failure === "invalid") return this.#close(ws, CloseCodes.unauthorized.code, verification.description);
     } else if (current && verification.identity.sub !== current.sub) {
       return this.#close(ws, CloseCodes.forbidden.code, CloseCodes.forbidden.reason);
-    } else if (!current || verification.identity.expiresAt > current.expiresAt) {
-      ws.data.identity = verification.identity;
-      this.#arm(ws);
+    } else {
+      if (ws.data.refreshes) ws.data.refreshes.lastTokenHash = hash;
+      if (!current || verification.identity.expiresAt > current.expiresAt) {
+        ws.data.identity = verification.identity;
+        this.#arm(ws);
+      }
     }
     const expiresAt = ws.data.identity?.expiresAt;
     if (expiresAt === undefined) return; // anonymous, and the token could not be checked
     ws.send(authFrame(expiresAt));
-    this.observations.emit({ type: "token-refreshed", expiresAt: new Date(expiresAt).toISOString() });
+    this.observations.emit({ type: "token-refreshed", expiresAt: new Date(expiresAt).toISOString(), unchanged: false });
   }
 
   #arm(ws: FeedSocket): void {

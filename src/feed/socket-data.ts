@@ -2,7 +2,12 @@ import type { ServerWebSocket } from "bun";
 import type { Identity } from "../auth/identity.ts";
 import type { ResyncReason } from "../protocol/frames.ts";
 import type { Subscription } from "./filter-index.ts";
+import type { RefreshState } from "./refresh-allowance.ts";
+import type { Position } from "../protocol/frames.ts";
 import type { FeedFilter } from "../protocol/filter.ts";
+
+/** Where a socket's replay (since) has got to, and what it has sent so far. */
+export type ReplayState = { since: Position; frames: Partial<Record<string, number>>; bytes: number };
 
 /**
  * Per-connection state lives on the connection. A `refusal` is a handshake the server
@@ -23,5 +28,9 @@ export type FeedSocketData = {
   /** Who opened it (auth on); its token's expiry closes the socket unless refreshed. */
   identity?: Identity;
   expiryTimer?: ReturnType<typeof setTimeout>;
+  /** Set while its replay (since) is being streamed; it subscribes once that caught up. */
+  replay?: ReplayState;
+  /** Its auth frames so far (a rate limit), and the last refresh token it was answered for. */
+  refreshes?: RefreshState;
 };
 export type FeedSocket = ServerWebSocket<FeedSocketData>;

@@ -2,11 +2,11 @@ import type { Server, WebSocketHandler } from "bun";
 import type { Observations } from "../observability/observations.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
 import type { ConnectionCaps } from "./connection-caps.ts";
-import type { FilterIndex, Subscription } from "./filter-index.ts";
-import { resyncFrame } from "./frame-encoding.ts";
+import type { FilterIndex } from "./filter-index.ts";
 import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
 import { closingHoldMs, SendBudget } from "./send-budget.ts";
+import { ReplayStreams } from "./replay-streams.ts";
 import type { SocketAuth } from "./socket-auth.ts";
 import type { FeedSocket, FeedSocketData } from "./socket-data.ts";
 
@@ -39,6 +39,7 @@ const FRAME_OVERHEAD_BYTES = 16;
 export class FeedSockets implements Publisher {
   readonly #open = new Set<FeedSocket>();
   readonly #budget: SendBudget;
+  readonly #replays: ReplayStreams;
   #server: Server<FeedSocketData> | undefined;
   /** Set while the budget is under pressure: resolves after Bun copied the frames into the sockets and limits were enforced. */
   #afterCopy: Promise<void> | undefined;
@@ -46,6 +47,14 @@ export class FeedSockets implements Publisher {
   constructor(private readonly options: FeedSocketsOptions) {
     // The budget is memory; a send buffer may take up to twice what it holds (it grows by doubling).
     this.#budget = new SendBudget(options.sendBufferTotal / MEMORY_PER_QUEUED_BYTE, closingHoldMs(options.idleTimeoutSeconds));
+    this.#replays = new ReplayStreams({
+      history: options.history,
+      observations: options.observations,
+      queued: (bytes) => this.#budget.queued(bytes),
+      caughtUp: (ws) => {
+        if (ws.readyState === 1 && ws.data.subscription) ws.subscribe(ws.data.subscription.topic);
+      },
+    });
   }
 
   get count(): number {
@@ -99,7 +108,9 @@ export class FeedSockets implements Publisher {
       perMessageDeflate: false,
       open: (ws) => this.#opened(ws),
       message: (ws, message) => this.options.auth.message(ws, message),
+      drain: (ws) => this.#replays.drained(ws),
       close: (ws, code, reason) => {
+        this.#replays.stopped(ws);
         this.#release(ws);
         this.options.auth.closed(ws);
         this.options.caps.release(ws.data.clientAddress);
@@ -122,7 +133,9 @@ export class FeedSockets implements Publisher {
       if (bytes > this.options.sendBufferLimit) this.#closeSlow(ws, bytes);
       else total += bytes;
     }
-    if (!this.#budget.measured(total)) return;
+    const pressed = this.#budget.measured(total);
+    this.#replays.resume();
+    if (!pressed) return;
     const open: { socket: FeedSocket; bytes: number }[] = [];
     for (const ws of this.#open) open.push({ socket: ws, bytes: ws.getBufferedAmount() });
     const closingBytes = this.#budget.closingBytes;
@@ -162,40 +175,10 @@ export class FeedSockets implements Publisher {
     if (ws.readyState !== 1) return; // its token expired during the handshake
     const subscription = this.options.filters.join(ws.data.filter);
     ws.data.subscription = subscription;
-    if (ws.data.since !== undefined && !this.#replay(ws, ws.data.since, subscription)) {
-      this.#closeSlow(ws, ws.getBufferedAmount());
-      return;
-    }
-    ws.subscribe(subscription.topic);
-  }
-
-  /** Sends what the socket missed after `since` (or a resync); false when the replay passed the send buffer limit. */
-  #replay(ws: FeedSocket, since: string, subscription: Subscription): boolean {
-    const replay = ws.data.resync ?? this.options.history.framesAfter(since, subscription.filter);
-    if (typeof replay === "string") {
-      const frame = resyncFrame(replay);
-      ws.send(frame);
-      this.options.observations.emit({ type: "replay", outcome: replay, frames: { resync: 1 }, bytes: Buffer.byteLength(frame) });
-      return true;
-    }
-    const frames: Partial<Record<string, number>> = {};
-    let bytes = 0;
-    let complete = true;
-    ws.cork(() => {
-      for (const { kind, frame } of replay) {
-        ws.send(frame);
-        frames[kind] = (frames[kind] ?? 0) + 1;
-        bytes += Buffer.byteLength(frame);
-        // A long replay is sent in rounds: the client reconnects with its last position.
-        if (ws.getBufferedAmount() > this.options.sendBufferLimit) {
-          complete = false;
-          break;
-        }
-      }
-    });
-    this.options.observations.emit({ type: "replay", outcome: complete ? "replayed" : "cut", frames, bytes });
-    if (complete) this.#budget.queued(ws.getBufferedAmount());
-    return complete;
+    ws.data.filter = subscription.canonical; // one copy per distinct filter, not one per socket
+    // A replay streams as the socket drains; the socket subscribes in the step the replay catches up.
+    if (ws.data.since !== undefined) this.#replays.start(ws, ws.data.since, ws.data.resync);
+    else ws.subscribe(subscription.topic);
   }
 
   /** Gives up the socket's subscription, once. */

@@ -18,7 +18,11 @@ export type ReadinessOptions = {
   observations: Observations;
   /** A stream that has not heard from MongoDB for this long is stalled (idle getMores return every 250 ms). */
   stalledAfterMs: number;
+  now?: () => number;
 };
+
+/** Checks run every 50 ms; a gap this long between two means the event loop itself was held up. */
+const LOOP_HELD_AFTER_MS = 250;
 
 /**
  * Whether this instance can serve: MongoDB answers, and the change stream is up and making
@@ -27,10 +31,21 @@ export type ReadinessOptions = {
  */
 export class Readiness {
   #last: ReadinessVerdict = { ready: true, primary: true };
+  #lastCheckAt: number | undefined;
+  /** When the event loop last came back from being held up: the stream's silence is counted from then at the earliest. */
+  #loopResumedAt = Number.NEGATIVE_INFINITY;
+  readonly #now: () => number;
 
-  constructor(private readonly options: ReadinessOptions) {}
+  constructor(private readonly options: ReadinessOptions) {
+    this.#now = options.now ?? (() => performance.now());
+  }
 
   check(): ReadinessVerdict {
+    // A getMore's answer cannot be read while the event loop is busy (a huge broadcast, a GC):
+    // silence then is this process's, not MongoDB's, so it does not count as a stall.
+    const now = this.#now();
+    if (this.#lastCheckAt !== undefined && now - this.#lastCheckAt > LOOP_HELD_AFTER_MS) this.#loopResumedAt = now;
+    this.#lastCheckAt = now;
     const verdict = this.#judge();
     const last = this.#last;
     this.#last = verdict;
@@ -51,7 +66,7 @@ export class Readiness {
         ? { ready: false, reason: streamProblem, detail }
         : { ready: false, reason: "no-primary", detail: `no primary (${reachability.problem ?? "an election is under way"}); ${detail}` };
     if (!feed.isUp) return cause("change-stream-down", describe(feed.lastError));
-    const silentMs = performance.now() - feed.progressedAt;
+    const silentMs = this.#now() - Math.max(feed.progressedAt, this.#loopResumedAt);
     if (silentMs > stalledAfterMs) return cause("change-stream-stalled", `no answer from MongoDB for ${Math.round(silentMs)} ms`);
     return { ready: true, primary: reachability.hasPrimary };
   }

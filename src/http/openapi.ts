@@ -104,12 +104,20 @@ function parametersOf(schema: AnySchema | undefined, location: "path" | "query")
  * JSON Schema (2020-12, as OpenAPI 3.1 uses) of a valibot schema. `trim` and `to_lower_case`
  * change no JSON type, so the limits after them are what the document states.
  */
-function schemaOf(schema: v.GenericSchema<unknown, unknown>, typeMode: "input" | "output"): JsonSchema {
+export function schemaOf(schema: v.GenericSchema<unknown, unknown>, typeMode: "input" | "output"): JsonSchema {
   const { $schema: _, ...json } = toJsonSchema(schema, {
     target: "draft-2020-12",
     typeMode,
     errorMode: "throw",
     ignoreActions: ["trim", "to_lower_case"],
+    // A JSON Schema pattern is matched with Unicode semantics (2020-12 §6.4), so a `u` regex
+    // (\p{…} classes) is stated as is; a field with several regexes states each in allOf.
+    overrideAction: ({ valibotAction, jsonSchema }) => {
+      const action = valibotAction as { type: string; requirement?: unknown };
+      if (action.type !== "regex" || !(action.requirement instanceof RegExp) || action.requirement.flags !== "u") return undefined;
+      const { allOf = [], ...rest } = jsonSchema as JsonSchema & { allOf?: JsonSchema[] };
+      return { ...rest, allOf: [...allOf, { pattern: action.requirement.source }] } as JsonSchema;
+    },
   });
   return json as JsonSchema;
 }

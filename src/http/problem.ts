@@ -15,6 +15,7 @@ const titles: Record<number, string> = {
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
+  421: "Misdirected Request",
   422: "Unprocessable Content",
   426: "Upgrade Required",
   429: "Too Many Requests",
@@ -88,6 +89,6 @@ export function problemResponse(problem: HttpProblem, instance?: string): Respon
   };
   return new Response(JSON.stringify(body), {
     status: problem.status,
-    headers: { "Content-Type": "application/problem+json", ...problem.extras.headers },
+    headers: { "Content-Type": "application/problem+json", "X-Content-Type-Options": "nosniff", ...problem.extras.headers },
   });
 }

@@ -3,15 +3,18 @@ import type { AccessGate } from "../auth/access-gate.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Observations } from "../observability/observations.ts";
 import type { ClientAddressOf } from "./client-address.ts";
+import type { HostPolicy } from "./host-policy.ts";
 import type { OriginPolicy } from "./origin-policy.ts";
 import { answerHeaders } from "./pipeline/answer-headers.ts";
 import { authenticate } from "./pipeline/authenticate.ts";
+import { checkHost } from "./pipeline/check-host.ts";
 import { checkOrigin } from "./pipeline/check-origin.ts";
 import { cors } from "./pipeline/cors.ts";
 import { compose, type Step } from "./pipeline/exchange.ts";
 import { handle } from "./pipeline/handle.ts";
 import { mapErrors } from "./pipeline/map-errors.ts";
 import { matchRoute } from "./pipeline/match-route.ts";
+import { noSniff } from "./pipeline/no-sniff.ts";
 import { observeResponse } from "./pipeline/observe-response.ts";
 import { rateLimitWrites } from "./pipeline/rate-limit-writes.ts";
 import { resolveUrl } from "./pipeline/resolve-url.ts";
@@ -27,6 +30,8 @@ export type RouterOptions = {
   origins: OriginPolicy;
   /** Undefined: writes are not rate limited. */
   writeLimiter?: WriteRateLimiter;
+  /** Undefined: every Host is answered. */
+  hosts?: HostPolicy;
 };
 
 /**
@@ -34,9 +39,11 @@ export type RouterOptions = {
  * one file in pipeline/ and one line here.
  */
 export function requestPipeline(routes: readonly Route[], options: RouterOptions): Step[] {
-  const { log, observations, gate, origins, writeLimiter } = options;
+  const { log, observations, gate, origins, writeLimiter, hosts } = options;
   return [
     observeResponse(observations),
+    noSniff,
+    ...(hosts ? [checkHost(hosts)] : []),
     answerHeaders,
     cors(origins),
     mapErrors(log, observations),

@@ -1,14 +1,13 @@
 import { MongoClient, MongoServerError, MongoServerSelectionError } from "mongodb";
 import type { Config } from "../config/config.ts";
+import { redactSecrets, redactUri } from "./redact-uri.ts";
 
 /** Startup cannot go on; the message says what was tried and what to do. */
 export class StartupError extends Error {}
 
 const CHANGE_STREAMS_NEED_REPLICA_SET = 40573;
 
-export function redactUri(uri: string): string {
-  return uri.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:****@");
-}
+export { redactUri };
 
 /**
  * How this process was started, so advice fits where it runs: `bun run dev` exists in a
@@ -19,11 +18,19 @@ export type Launch = "source" | "compiled";
 /** Connects within the configured time and checks the deployment can run change streams. */
 export async function connectToMongo(config: Config, launch: Launch): Promise<MongoClient> {
   const named = /[?&]appname=/i.test(config.mongodbUri);
-  const client = new MongoClient(config.mongodbUri, {
-    ...(named ? {} : { appName: "mongo-feed" }),
-    serverSelectionTimeoutMS: config.connectTimeoutMs,
-    connectTimeoutMS: config.connectTimeoutMs,
-  });
+  let client: MongoClient;
+  try {
+    client = new MongoClient(config.mongodbUri, {
+      ...(named ? {} : { appName: "mongo-feed" }),
+      serverSelectionTimeoutMS: config.connectTimeoutMs,
+      connectTimeoutMS: config.connectTimeoutMs,
+    });
+  } catch (error) {
+    // The driver refuses the connection string itself (an unknown option, a malformed host).
+    throw new StartupError(
+      `MONGODB_URI is not usable: ${redactSecrets((error as Error).message, config.mongodbUri)} (${redactUri(config.mongodbUri)})`,
+    );
+  }
   try {
     await client.connect();
     const hello = await client.db("admin").command({ hello: 1 });
@@ -38,6 +45,11 @@ export async function connectToMongo(config: Config, launch: Launch): Promise<Mo
 /** Turns what the driver threw during startup into advice a person can act on. */
 export function explainStartupFailure(error: unknown, config: Config, launch: Launch): Error {
   if (error instanceof StartupError) return error;
+  const explained = explain(error, config, launch);
+  return new StartupError(redactSecrets(explained.message, config.mongodbUri)); // a driver message may quote the URI
+}
+
+function explain(error: unknown, config: Config, launch: Launch): Error {
   const where = redactUri(config.mongodbUri);
   if (error instanceof MongoServerError && error.code === CHANGE_STREAMS_NEED_REPLICA_SET) return standalone(config);
   if (error instanceof MongoServerSelectionError) {

@@ -32,6 +32,10 @@ export class FeedMetrics {
   ]);
   readonly #resyncs = this.#counter("resyncs_total", "resync frames sent, by reason (broadcasts count once per socket)", ["reason"]);
   readonly #closes = this.#counter("server_closes_total", "WebSocket closes the server started, by close code", ["code"]);
+  readonly #keyFetchFailures = this.#counter(
+    "key_fetch_failures_total",
+    "JWKS fetches that failed (each one, though the log throttles them)",
+  );
   readonly #replays = this.#counter("replays_total", "Connections with since, by outcome", ["outcome"]);
   readonly #groupCommits = this.#histogram(
     "group_commit_size",
@@ -94,6 +98,8 @@ export class FeedMetrics {
         return void this.#restarts.inc({ reason: reasonOf(observation.error) });
       case "group-commit":
         return void this.#groupCommits.observe(observation.size);
+      case "jwks-unavailable":
+        return void this.#keyFetchFailures.inc();
       case "socket-closed-by-server":
         return void this.#closes.inc({ code: String(observation.code) });
       case "primary-lost":
@@ -135,14 +141,17 @@ export class FeedMetrics {
       case "stream-resuming":
       case "stream-up":
       case "readiness-changed":
+      case "hosts-accepted":
+      case "jwks-available": // after key_fetch_failures_total stopped growing
         return;
       // One per socket and token: a debug line, no series.
       case "token-refreshed":
         return;
-      // Rare faults, each worth its own warning line; no counter yet.
+      // Rare faults, each worth its own warning line (a bug's, for the last two); no counter yet.
       case "document-skipped":
       case "checkpoint-failed":
-      case "jwks-unavailable":
+      case "unhandled-rejection":
+      case "uncaught-exception":
         return;
       default:
         observation satisfies never;

@@ -1,5 +1,22 @@
 import type { Logger, LogLevel } from "./logger.ts";
-import type { Observation, Observations } from "./observations.ts";
+import { LogThrottle } from "./log-throttle.ts";
+import type { Observation, ObservationType, Observations } from "./observations.ts";
+
+/** Events a client can cause at will: one line per kind per interval, then a count. */
+const THROTTLED = new Set<ObservationType>([
+  "write-rate-limited",
+  "connection-refused",
+  "slow-client-closed",
+  "send-budget-exceeded",
+  "jwks-unavailable",
+  "socket-refused",
+  "document-skipped",
+  "forwarded-for-ignored",
+  "unhandled-rejection",
+  "uncaught-exception",
+]);
+/** How often a throttled kind may write a line of its own. */
+export const LOG_INTERVAL_MS = 10_000;
 
 type Line = [LogLevel, string] | undefined;
 
@@ -13,8 +30,14 @@ function lineFor(observation: Observation): Line {
       return ["info", "listening"];
     case "limits":
       return ["info", "limits: WebSocket connections (from the open-file limit) and queued bytes (from memory)"];
+    case "hosts-accepted":
+      return ["info", "answering requests for these Host names (ALLOWED_HOSTS); others get 421"];
     case "signal-received":
       return ["info", "signal received; shutting down (send it again to exit at once)"];
+    case "unhandled-rejection":
+      return ["error", "a bug: a promise rejected and nothing handled it; the server goes on"];
+    case "uncaught-exception":
+      return ["error", "a bug: an exception reached the top of the event loop; the server goes on"];
     case "request":
       return ["debug", "request"];
     case "request-aborted":
@@ -29,7 +52,9 @@ function lineFor(observation: Observation): Line {
     case "access-refused":
       return ["debug", "access refused"];
     case "jwks-unavailable":
-      return ["warn", "could not fetch the JWKS; tokens cannot be checked until it answers"];
+      return ["warn", "could not fetch the JWKS; tokens cannot be checked until it answers (retrying with backoff)"];
+    case "jwks-available":
+      return ["info", "the JWKS answers again"];
     case "token-refreshed":
       return ["debug", "socket token refreshed"];
     case "write-rate-limited":
@@ -93,12 +118,30 @@ function lineFor(observation: Observation): Line {
   }
 }
 
-/** Writes one log line per observation; returns the function that stops it. */
-export function logObservations(observations: Observations, log: Logger): () => void {
+/**
+ * Writes one log line per observation, except for the throttled kinds: at most one line each per
+ * `intervalMs`, and then one line with how many more there were. Returns the function that stops it.
+ */
+export function logObservations(observations: Observations, log: Logger, intervalMs = LOG_INTERVAL_MS): () => void {
+  const lines = new Map<ObservationType, [LogLevel, string]>();
+  const throttle = new LogThrottle<ObservationType>(intervalMs, (type, repeated) => {
+    const line = lines.get(type);
+    if (!line) return; // a type is throttled only after its first line was written
+    const [level, msg] = line;
+    log[level](`${msg} (and ${repeated} more like it in ${intervalMs / 1000} s; the metrics count each)`, {
+      event: type,
+      repeated,
+      intervalSeconds: intervalMs / 1000,
+    });
+  });
   return observations.subscribe((observation) => {
     const line = lineFor(observation);
     if (!line) return;
     const [level, msg] = line;
+    if (THROTTLED.has(observation.type)) {
+      lines.set(observation.type, line);
+      if (!throttle.admit(observation.type)) return;
+    }
     const { type, ...fields } = observation;
     log[level](msg, { event: type, ...fields });
   });

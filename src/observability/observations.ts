@@ -21,6 +21,11 @@ export type Observation =
       requestTimeoutMs: number;
     }
   | { type: "signal-received"; signal: string }
+  /** Which Host names requests are answered for (ALLOWED_HOSTS). */
+  | { type: "hosts-accepted"; hosts: string }
+  /** A bug: a promise nobody awaited rejected, or an exception reached the top; the server goes on. */
+  | { type: "unhandled-rejection"; error: unknown }
+  | { type: "uncaught-exception"; error: unknown }
   | { type: "request"; method: string; path: string }
   | { type: "request-aborted"; method: string; path: string }
   | { type: "forwarded-for-ignored" }
@@ -31,8 +36,11 @@ export type Observation =
       failure: "missing" | "invalid" | "unavailable" | "forbidden";
       description: string;
     }
-  | { type: "jwks-unavailable"; url: string; error: unknown }
-  | { type: "token-refreshed"; expiresAt: string }
+  /** A key fetch failed: the `failures`-th in a row; the next is in `retryInMs`. */
+  | { type: "jwks-unavailable"; url: string; error: unknown; failures: number; retryInMs: number }
+  | { type: "jwks-available"; url: string; failures: number }
+  /** `unchanged`: the same token as the socket's last refresh, answered without checking it again. */
+  | { type: "token-refreshed"; expiresAt: string; unchanged: boolean }
   | { type: "write-rate-limited"; retryAfterSeconds: number }
   | { type: "shutting-down" }
   | { type: "stopped" }

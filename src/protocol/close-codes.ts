@@ -55,6 +55,13 @@ export const CloseCodes = {
     reconnect: false,
     meaning: "no token, or an invalid one (the reason says which): nothing was sent; reconnect only with a valid token",
   },
+  tooManyRefreshes: {
+    code: 4429,
+    reason: "too many auth frames; refresh at most 5 times a minute",
+    reconnect: true,
+    meaning:
+      "the client sent auth frames faster than 5 a minute (burst 5): reconnect with since after backing off, and refresh only when the token is close to expiring",
+  },
   forbidden: {
     code: 4403,
     reason: "the refreshed token is for another subject",

@@ -49,14 +49,27 @@ const unknownQueryParameter = (issue: v.BaseIssue<unknown>) => `unknown query pa
  * A display name, from a body or a token: trimmed, 1–64 characters, no control characters but
  * tab and newline (a NUL or an escape sequence has no place in a name), and nothing that can
  * pose as another name (the controls that reorder text when displayed: a `\u202eadmin` reads
- * as "nimda") or as markup (`<`, `>`).
+ * as "nimda") or as markup (`<`, `>`). It must show something (a visible character, not only
+ * combining marks) and hold nothing invisible (Unicode's default-ignorable code points).
  */
-export const AuthorSchema = text("author", 64, {
-  allowed: "\\t\\n",
-  allowedNames: "tab and newline",
-  forbidden: "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069<>",
-  forbiddenNames: "bidirectional control characters, < or >",
-});
+export const AuthorSchema = v.pipe(
+  text("author", 64, {
+    allowed: "\\t\\n",
+    allowedNames: "tab and newline",
+    forbidden: "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069<>",
+    forbiddenNames: "bidirectional control characters, < or >",
+  }),
+  // Invisible characters make look-alikes ("ad\u200dmin" reads as "admin") and empty-looking names ("\u3164").
+  v.regex(
+    /^(?:[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[^\p{Default_Ignorable_Code_Point}])*$/u, // bidi controls: refused above
+    "author must not contain invisible characters (zero-width spaces and joiners, Hangul fillers, variation selectors and other default-ignorable code points)",
+  ),
+  // An empty name, a lone surrogate (\p{Cs}) and invisible characters are refused above with their own message.
+  v.regex(
+    /^$|[^\p{White_Space}\p{M}\p{C}\p{Z}]|\p{Cs}|\p{Default_Ignorable_Code_Point}/u,
+    "author must contain a visible character (not only spaces or combining marks)",
+  ),
+);
 
 /** The body of POST /posts with auth off. Unknown keys are refused so typos are not silently dropped. */
 export const NewPostSchema = v.pipe(v.strictObject({ author: AuthorSchema, content: contentText() }, bodyKeyMessage), v.title("post"));

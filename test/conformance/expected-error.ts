@@ -1,4 +1,4 @@
-import { BSON, MongoClientBulkWriteError, MongoError, MongoOperationTimeoutError, MongoServerError } from "mongodb";
+import { type BSON, MongoClientBulkWriteError, MongoError, MongoOperationTimeoutError, MongoServerError } from "mongodb";
 import { compareNumbers, describe, numericValue, type Document } from "./bson-values";
 import { NOT_SUPPORTED } from "./failures";
 import type { ExpectedError } from "./load-spec-files";

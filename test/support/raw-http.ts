@@ -69,7 +69,7 @@ function parse(raw: string, closed: boolean): RawAnswer {
 export function handshake(path = "/", extraHeaders: string[] = []): string {
   return [
     `GET ${path} HTTP/1.1`,
-    "Host: feed.test",
+    "Host: feed.localhost",
     "Upgrade: websocket",
     "Connection: Upgrade",
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",

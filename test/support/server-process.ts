@@ -1,6 +1,7 @@
 import type { Subprocess } from "bun";
 import type { ObservationType } from "../../src/observability/observations.ts";
 import { Changes, waitUntil } from "./wait-until.ts";
+import { unhandledInChild } from "./child-errors.ts";
 
 const repoRoot = new URL("../../", import.meta.url).pathname;
 
@@ -70,9 +71,12 @@ export class ServerProcess implements AsyncDisposable {
     this.process.kill(signal);
   }
 
+  /** Kills the process if it still runs; fails if it ever reported an unhandled rejection or uncaught exception. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.process.exitCode === null) this.process.kill("SIGKILL");
     await this.exited;
+    const unhandled = unhandledInChild(this.logs, this.stderr);
+    if (unhandled.length > 0) throw new Error(`the server process hit unhandled errors:\n${unhandled.join("\n")}`);
   }
 
   async #readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {

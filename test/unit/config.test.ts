@@ -30,7 +30,7 @@ describe("loadConfig", () => {
         historySize: 10_000,
         historyTtlSeconds: 300,
         sendBufferLimit: 1_048_576,
-        sendBufferTotal: 2 * 1024 ** 3, // a quarter of the 8 GiB the process may use
+        sendBufferTotal: 256 * 1024 ** 2, // a quarter of the 8 GiB the process may use, at most 256 MiB (issue 19)
         maxConnections: 18_976, // the 20,000 open files minus 1,024 kept back
         maxConnectionsPerIp: 1_000,
         idleTimeoutSeconds: 60,
@@ -42,8 +42,10 @@ describe("loadConfig", () => {
         authPublicRead: false,
         authJwksCooldownSeconds: 30,
         allowedOrigins: { kind: "same-origin" },
+        allowedHosts: { kind: "default" },
         writeRateLimitPerMinute: undefined,
         writeRateLimitBurst: undefined,
+        metricsToken: undefined,
         logLevel: "info",
         databaseName: "social_network",
         auth: { mode: "off", publicRead: true },
@@ -74,7 +76,7 @@ describe("loadConfig", () => {
   test("--help shows the derived defaults with where they come from", () => {
     const help = (loadConfig({}, ["--help"], host) as { text: string }).text;
     expect(help).toContain("(default 18976 here: the open-file limit minus a reserve for MongoDB, HTTP and files)");
-    expect(help).toContain(`(default ${2 * 1024 ** 3} here: a quarter of the memory the process may use)`);
+    expect(help).toContain(`(default ${256 * 1024 ** 2} here: a quarter of the memory the process may use, at most 256 MiB)`);
   });
 
   test("FEED_READ_PREFERENCE takes MongoDB's read preference modes, and nothing else", () => {
