@@ -54,7 +54,7 @@ function partsOf(uri: string): { userinfo: string | undefined; query: string | u
 export function redactUri(uri: string): string {
   const { userinfo, query } = partsOf(uri);
   let redacted = uri;
-  if (userinfo !== undefined && userinfo.includes(":")) {
+  if (userinfo?.includes(":")) {
     const start = uri.indexOf(userinfo);
     const user = userinfo.slice(0, userinfo.indexOf(":"));
     redacted = `${uri.slice(0, start)}${user}:${MASK}${uri.slice(start + userinfo.length)}`;
