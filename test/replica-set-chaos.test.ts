@@ -217,33 +217,52 @@ for (const seed of SEEDS) {
       });
     const writers = [...http, new DriverWriter(driver.db().collection("posts"), progress, keepingPace)];
 
+    // Writers stop however the test ends, so none writes to a server that is gone.
+    const stopWriters = async () => {
+      for (const writer of writers) writer.stop();
+      return Promise.allSettled(writers.map((writer) => writer.done));
+    };
     // Faults in a seeded order. Each: writes go on through it, then it is undone (a member started again,
     // replication resumed), and every follower gets what was written meanwhile before the next one.
     const recoveries: string[] = [];
     const markers: string[] = [];
-    const order = faults(random).sort(() => random() - 0.5);
-    const primaryFollowers = followers.slice(0, 2);
-    for (const [index, fault] of order.entries()) {
+    try {
+      const order = faults(random).sort(() => random() - 0.5);
+      const primaryFollowers = followers.slice(0, 2);
+      for (const [index, fault] of order.entries()) {
+        await writtenAtLeast(written + 10);
+        const after = written;
+        const started = performance.now();
+        const undo = await fault.inject(set);
+        // A post sent after the fault: when it is stored, and when the followers of the primary's stream have it.
+        const marker = await postUntilStored(onPrimary, `marker-${seed}-${index}`);
+        const writing = performance.now() - started;
+        await Promise.all(
+          primaryFollowers.map((follower) =>
+            follower.until((frames) => postIds(frames).includes(marker), 30_000, `the post written after "${fault.name}"`),
+          ),
+        );
+        const flowing = performance.now() - started;
+        await writtenAtLeast(after + 10);
+        await undo();
+        await Promise.all(
+          followers.map((follower, at) =>
+            follower.until(
+              (frames) => postIds(frames).includes(marker),
+              30_000,
+              `follower ${at}: the post written after "${fault.name}", undone`,
+            ),
+          ),
+        );
+        recoveries.push(
+          `${fault.name}: a POST sent after it stored in ${Math.round(writing)} ms, on the feed in ${Math.round(flowing)} ms`,
+        );
+        markers.push(marker);
+      }
       await writtenAtLeast(written + 10);
-      const after = written;
-      const started = performance.now();
-      const undo = await fault.inject(set);
-      // A post sent after the fault: when it is stored, and when the followers of the primary's stream have it.
-      const marker = await postUntilStored(onPrimary, `marker-${seed}-${index}`);
-      const writing = performance.now() - started;
-      await Promise.all(
-        primaryFollowers.map((follower) => follower.until((frames) => postIds(frames).includes(marker), 30_000, "the marker")),
-      );
-      const flowing = performance.now() - started;
-      await writtenAtLeast(after + 10);
-      await undo();
-      await Promise.all(followers.map((follower) => follower.until((frames) => postIds(frames).includes(marker), 30_000, "the marker")));
-      recoveries.push(`${fault.name}: a POST sent after it stored in ${Math.round(writing)} ms, on the feed in ${Math.round(flowing)} ms`);
-      markers.push(marker);
+    } finally {
+      for (const outcome of await stopWriters()) if (outcome.status === "rejected") throw outcome.reason;
     }
-    await writtenAtLeast(written + 10);
-    for (const writer of writers) writer.stop();
-    await Promise.all(writers.map((writer) => writer.done));
 
     const stored = [...writers.flatMap((writer) => writer.stored), ...markers];
     const inDatabase = (
