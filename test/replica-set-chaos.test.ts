@@ -260,9 +260,11 @@ for (const seed of SEEDS) {
         markers.push(marker);
       }
       await writtenAtLeast(written + 10);
-    } finally {
-      for (const outcome of await stopWriters()) if (outcome.status === "rejected") throw outcome.reason;
+    } catch (error) {
+      await stopWriters();
+      throw error;
     }
+    for (const outcome of await stopWriters()) if (outcome.status === "rejected") throw outcome.reason;
 
     const stored = [...writers.flatMap((writer) => writer.stored), ...markers];
     const inDatabase = (
