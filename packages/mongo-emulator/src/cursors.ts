@@ -79,6 +79,13 @@ export class CursorRegistry {
     return (typeof id === "object" || typeof id === "number") && this.#cursors.get(String(id))?.isChangeStream === true;
   }
 
+  /** How many change stream cursors are open: which member serves a client's stream (tests ask). */
+  get changeStreams(): number {
+    let open = 0;
+    for (const cursor of this.#cursors.values()) if (cursor.isChangeStream) open++;
+    return open;
+  }
+
   /** Forgets a cursor that is exhausted. */
   forget(cursor: Cursor): void {
     this.#cursors.delete(cursor.id.toString());
