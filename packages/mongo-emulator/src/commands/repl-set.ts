@@ -6,8 +6,7 @@
 import { CommandError } from "../errors.ts";
 import type { Member } from "../member.ts";
 import { replSetConfig, replSetStatus } from "../member-status.ts";
-import { CLOSE_CONNECTION } from "../dispatch.ts";
-import type { CommandContext, CommandHandler } from "./context.ts";
+import { CLOSE_CONNECTION, type CommandContext, type CommandHandler } from "./context.ts";
 
 /** The member this command runs on; admin-only like mongod's. */
 function memberOf(ctx: CommandContext, name: string): Member {
