@@ -12,8 +12,8 @@ import {
   OP_QUERY,
   type Request,
 } from "./wire.ts";
-import { CLOSE_CONNECTION, runCommand } from "./dispatch.ts";
-import type { ConnectionInfo } from "./commands/context.ts";
+import { runCommand } from "./dispatch.ts";
+import { CLOSE_CONNECTION, type ConnectionInfo } from "./commands/context.ts";
 import type { EmulatorState } from "./state.ts";
 
 /** Per-socket state (stored in `socket.data`). */

@@ -2,15 +2,12 @@
 import type { Document } from "bson";
 import { CommandError, RESUMABLE_CHANGE_STREAM_CODES, RETRYABLE_WRITE_CODES } from "./errors.ts";
 import type { FailCommandData } from "./fail-points.ts";
-import type { CommandContext, CommandHandler } from "./commands/context.ts";
+import { CLOSE_CONNECTION, type CommandContext, type CommandHandler } from "./commands/context.ts";
 import { commandHandlers } from "./commands/registry.ts";
 import { checkMemberRole } from "./member-role.ts";
 import { refreshLocalDatabase } from "./local-database.ts";
 import { awaitReadConcern } from "./causal-reads.ts";
 import { awaitWriteConcern } from "./write-concern.ts";
-
-/** Marker reply meaning "close the connection without answering". */
-export const CLOSE_CONNECTION: Document = Object.freeze({});
 
 const RETRYABLE_WRITE_COMMANDS = new Set(["insert", "update", "delete", "findAndModify"]);
 

@@ -5,7 +5,8 @@ import type { Member } from "./member.ts";
 import { EmulatorState } from "./state.ts";
 
 export { withDatabase } from "./connection-string.ts";
-export type { Member, MemberState } from "./member.ts";
+export type { Member } from "./member.ts";
+export type { MemberState } from "./replica-set-view.ts";
 
 /** Options for an in-process MongoDB wire-protocol emulator (test infrastructure only). */
 export interface EmulatorOptions {
@@ -75,7 +76,9 @@ async function startReplicaSet(options: EmulatorOptions): Promise<Emulator> {
     electionTimeoutMs: options.electionTimeoutMs ?? 250,
     replicationDelayMs: options.replicationDelayMs ?? 0,
   });
+  const [first] = set.members;
+  if (!first) throw new Error("a replica set has at least one member");
   await set.start(options.port ?? 0);
   const close = () => set.close();
-  return { uri: set.uri, port: set.members[0]!.port, members: set.members, close, [Symbol.asyncDispose]: close };
+  return { uri: set.uri, port: first.port, members: set.members, close, [Symbol.asyncDispose]: close };
 }

@@ -40,6 +40,9 @@ export function refreshLocalDatabase(state: EmulatorState, db: string): void {
   if (!member || db !== "local") return;
   const { oplog } = state;
   const entries: Document[] = [];
-  for (let seq = oplog.firstSeq; seq < oplog.endSeq; seq++) entries.push(oplogDocument(oplog.at(seq)!, member.set.term));
+  for (let seq = oplog.firstSeq; seq < oplog.endSeq; seq++) {
+    const entry = oplog.at(seq);
+    if (entry) entries.push(oplogDocument(entry, member.set.term));
+  }
   state.store.putUnlogged("local", "oplog.rs", entries, { capped: true, size: OPLOG_MAX_SIZE });
 }

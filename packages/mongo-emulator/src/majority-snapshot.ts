@@ -4,7 +4,7 @@
  */
 import type { ClusterClock } from "./cluster-clock.ts";
 import { Oplog } from "./oplog.ts";
-import { applyEntry } from "./replication.ts";
+import { applyEntry } from "./apply-entry.ts";
 import { Store } from "./store.ts";
 
 export class MajoritySnapshot {

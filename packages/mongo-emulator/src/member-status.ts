@@ -1,12 +1,12 @@
 /** What a member reports about the set: its hello fields, replSetGetStatus and replSetGetConfig, as mongod 7.0 shapes them. */
 import { Long, Timestamp, type Document } from "bson";
 import { toTimestamp, type OpTime } from "./cluster-clock.ts";
-import type { Member } from "./member.ts";
+import type { MemberData, MemberView } from "./replica-set-view.ts";
 
 const STATE_CODES = { PRIMARY: 1, SECONDARY: 2, DOWN: 8 } as const;
 
 /** `{ts, t}` with the term of the write at that time (a time with no write here: the current term). */
-function opTime(member: Member, time: OpTime): Document {
+function opTime(member: MemberView, time: OpTime): Document {
   const term = member.data?.oplog.entryAt(time)?.term ?? member.set.term;
   return { ts: toTimestamp(time), t: Long.fromNumber(term) };
 }
@@ -15,10 +15,9 @@ function wallTimeOf(time: OpTime): Date {
   return new Date(time.t * 1000);
 }
 
-/** The replica set fields of a member's hello. */
-export function memberHelloFields(member: Member, legacy: boolean): Document {
+/** The replica set fields of a member's hello (`server`: the member's running server, which answers). */
+export function memberHelloFields(member: MemberView, server: MemberData, legacy: boolean): Document {
   const { set } = member;
-  const server = member.server!;
   const fields: Document = {
     hosts: set.members.map((m) => m.host),
     setName: "rs0",
@@ -38,7 +37,7 @@ export function memberHelloFields(member: Member, legacy: boolean): Document {
   return fields;
 }
 
-function memberStatus(member: Member, self: Member): Document {
+function memberStatus(member: MemberView, self: MemberView): Document {
   const { set } = member;
   const server = member.data;
   const running = member.running;
@@ -72,10 +71,9 @@ function memberStatus(member: Member, self: Member): Document {
   return status;
 }
 
-/** replSetGetStatus as rs.status() shows it. */
-export function replSetStatus(self: Member): Document {
+/** replSetGetStatus as rs.status() shows it (`server`: the member's running server, which answers). */
+export function replSetStatus(self: MemberView, server: MemberData): Document {
   const { set } = self;
-  const server = self.server!;
   const committed = opTime(self, set.commitPoint);
   const applied = opTime(self, server.oplog.lastTime);
   return {
@@ -105,7 +103,7 @@ export function replSetStatus(self: Member): Document {
 }
 
 /** replSetGetConfig as rs.conf() shows it. */
-export function replSetConfig(self: Member): Document {
+export function replSetConfig(self: MemberView): Document {
   const { set } = self;
   return {
     config: {

@@ -1,12 +1,25 @@
 /** One member of a multi-member replica set: its own server state (data, oplog, cursors), its port and its role. */
 import { listen, type Listening } from "./listener.ts";
-import type { ReplicaSet } from "./replica-set.ts";
-import { EmulatorState } from "./state.ts";
+import type { MemberState, MemberView, ReplicaSetView } from "./replica-set-view.ts";
+import type { EmulatorState } from "./state.ts";
 
-/** What rs.status() calls `stateStr` (a member that was shut down is DOWN; mongod's peers report "(not reachable/healthy)"). */
-export type MemberState = "PRIMARY" | "SECONDARY" | "DOWN";
+/** What a member asks of the set it belongs to (ReplicaSet implements it). */
+export interface MemberSet extends ReplicaSetView {
+  readonly members: readonly Member[];
+  readonly primary: Member | undefined;
+  /** The server state a member runs with (the set's clock and session table). */
+  newServerState(): EmulatorState;
+  /** A member (re)started: it copies the primary's data (or the freshest copy there is) and rejoins as a secondary. */
+  joined(member: Member, server: EmulatorState, previous: EmulatorState | undefined): void;
+  /** A member shut down: without it the others elect when it was primary. */
+  left(member: Member, wasPrimary: boolean): void;
+  /** Steps the primary down once an electable secondary has caught up (or at once with `force`). */
+  stepDown(member: Member, options: { stepDownSecs: number; catchUpSecs: number; force: boolean }): Promise<void>;
+  /** replSetFreeze: not electable for `secs` (0 unfreezes). */
+  freeze(member: Member, secs: number): void;
+}
 
-export class Member {
+export class Member implements MemberView {
   port = 0;
   role: MemberState = "DOWN";
   /** Not electable before this time (replSetFreeze, or stepDownSecs after a step-down). */
@@ -21,7 +34,7 @@ export class Member {
   #last: EmulatorState | undefined;
 
   constructor(
-    readonly set: ReplicaSet,
+    readonly set: MemberSet,
     /** `_id` in the replica set config. */
     readonly id: number,
   ) {}
@@ -68,7 +81,7 @@ export class Member {
     this.#listening = listening;
     this.role = "SECONDARY";
     this.since = new Date();
-    this.set.joined(this, this.#last);
+    this.set.joined(this, state, this.#last);
     this.#last = undefined;
   }
 
@@ -102,5 +115,10 @@ export class Member {
       catchUpSecs: options.secondaryCatchUpPeriodSecs ?? 10,
       force: options.force ?? false,
     });
+  }
+
+  /** replSetFreeze on this member (it must not be the primary). */
+  freeze(secs: number): void {
+    this.set.freeze(this, secs);
   }
 }

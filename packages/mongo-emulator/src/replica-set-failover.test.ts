@@ -1,6 +1,6 @@
 // Defends: elections, step-down, shutdown and restart of members behave for the driver as on a mongod replica set.
 import { expect, test } from "bun:test";
-import { MongoClient, MongoServerError, type ChangeStreamInsertDocument, type CommandStartedEvent } from "mongodb";
+import { MongoClient, type MongoServerError, type ChangeStreamInsertDocument, type CommandStartedEvent } from "mongodb";
 import { healthySet, ObservedClient, rawCommand, startReplicaSet } from "./replica-set-fixture.ts";
 
 test("a forced step-down fails the write waiting on the old primary; the driver retries it once on the newly elected primary", async () => {

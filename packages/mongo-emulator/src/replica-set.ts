@@ -6,11 +6,12 @@
 import { ObjectId } from "bson";
 import { ClusterClock, compareOpTime, type OpTime } from "./cluster-clock.ts";
 import { CommandError } from "./errors.ts";
-import { Member } from "./member.ts";
+import { Member, type MemberSet } from "./member.ts";
+import { replSetConfig } from "./member-status.ts";
+import type { MemberView, ReplicationOutcome } from "./replica-set-view.ts";
 import { catchUp, initialSync } from "./replication.ts";
 import { RetryableWrites } from "./retryable-writes.ts";
 import { EmulatorState } from "./state.ts";
-import { replSetConfig } from "./member-status.ts";
 
 export interface ReplicaSetOptions {
   size: number;
@@ -20,10 +21,13 @@ export interface ReplicaSetOptions {
   replicationDelayMs: number;
 }
 
-/** How a wait for replication ended. */
-export type ReplicationOutcome = "satisfied" | "timeout" | "steppedDown" | "shutdown";
+/** A running member with its server. */
+interface RunningMember {
+  member: Member;
+  server: EmulatorState;
+}
 
-export class ReplicaSet {
+export class ReplicaSet implements MemberSet {
   readonly members: Member[];
   readonly clock = new ClusterClock();
   readonly retryableWrites = new RetryableWrites();
@@ -82,9 +86,10 @@ export class ReplicaSet {
   }
 
   /** A member (re)started: it copies the primary's data (or the freshest copy there is) and rejoins as a secondary. */
-  joined(member: Member, previous: EmulatorState | undefined): void {
-    const server = member.server!;
-    const others = this.members.filter((m) => m !== member && m.running).map((m) => m.server!);
+  joined(member: Member, server: EmulatorState, previous: EmulatorState | undefined): void {
+    const others = this.#running()
+      .filter((running) => running.member !== member)
+      .map((running) => running.server);
     const candidates = [...others, ...(previous ? [previous] : [])];
     const source = this.primary?.server ?? freshest(candidates);
     if (source) initialSync(server, source);
@@ -106,14 +111,16 @@ export class ReplicaSet {
     if (options.catchUpSecs > options.stepDownSecs) {
       throw new CommandError(2, "stepdown period must be longer than secondaryCatchUpPeriodSecs");
     }
-    const caughtUp = () =>
-      this.members.some(
-        (m) =>
-          m !== member &&
-          m.running &&
-          m.frozenUntil <= Date.now() &&
-          compareOpTime(m.server!.oplog.lastTime, member.server!.oplog.lastTime) >= 0,
+    const caughtUp = () => {
+      const own = member.server?.oplog.lastTime;
+      return (
+        own !== undefined &&
+        this.#running().some(
+          (running) =>
+            running.member !== member && running.member.frozenUntil <= Date.now() && compareOpTime(running.server.oplog.lastTime, own) >= 0,
+        )
       );
+    };
     // Like mongod, a primary that has begun to step down accepts no writes while its secondaries catch up.
     member.steppingDown = true;
     // (Checked in this order: a member that shut down meanwhile has no data to compare.)
@@ -142,11 +149,11 @@ export class ReplicaSet {
   }
 
   /** Waits until a write at `time` made on `member` is held by `w` members ("majority" = the commit point). */
-  async awaitReplication(member: Member, time: OpTime, w: number | "majority", timeoutMs: number): Promise<ReplicationOutcome> {
+  async awaitReplication(member: MemberView, time: OpTime, w: number | "majority", timeoutMs: number): Promise<ReplicationOutcome> {
     const satisfied = () =>
       w === "majority"
         ? compareOpTime(this.commitPoint, time) >= 0
-        : this.members.filter((m) => m.running && compareOpTime(m.server!.oplog.lastTime, time) >= 0).length >= w;
+        : this.#running().filter((running) => compareOpTime(running.server.oplog.lastTime, time) >= 0).length >= w;
     await this.waitFor(() => satisfied() || !member.isPrimary(), timeoutMs);
     if (satisfied()) return "satisfied";
     if (!member.running) return "shutdown";
@@ -195,9 +202,8 @@ export class ReplicaSet {
 
   #advanceCommitPoint(): void {
     if (this.primary) {
-      const applied = this.members
-        .filter((m) => m.running)
-        .map((m) => m.server!.oplog.lastTime)
+      const applied = this.#running()
+        .map((running) => running.server.oplog.lastTime)
         .sort((a, b) => compareOpTime(b, a));
       const held = applied[this.majority - 1];
       if (held && compareOpTime(held, this.commitPoint) > 0) this.commitPoint = held;
@@ -238,22 +244,29 @@ export class ReplicaSet {
   /** The most up-to-date electable member becomes primary, if a majority of members is up. */
   #elect(): void {
     if (this.primary || this.#closed) return;
-    const running = this.members.filter((m) => m.running);
+    const running = this.#running();
     if (running.length < this.majority) return; // a member that starts again calls the next election
     const now = Date.now();
-    const electable = running.filter((m) => m.frozenUntil <= now);
+    const electable = running.filter((candidate) => candidate.member.frozenUntil <= now);
     if (electable.length === 0) {
-      this.#scheduleElection(Math.min(...running.map((m) => m.frozenUntil)) - now + 1);
+      this.#scheduleElection(Math.min(...running.map((candidate) => candidate.member.frozenUntil)) - now + 1);
       return;
     }
-    const winner = electable.reduce((best, m) => (compareOpTime(m.server!.oplog.lastTime, best.server!.oplog.lastTime) > 0 ? m : best));
+    const winner = electable.reduce((best, candidate) =>
+      compareOpTime(candidate.server.oplog.lastTime, best.server.oplog.lastTime) > 0 ? candidate : best,
+    );
     this.term++;
-    this.primary = winner;
-    winner.role = "PRIMARY";
-    winner.server!.oplog.term = this.term;
-    winner.since = new Date();
-    this.#unsubscribe = winner.server!.oplog.subscribe(() => this.replicate());
+    this.primary = winner.member;
+    winner.member.role = "PRIMARY";
+    winner.server.oplog.term = this.term;
+    winner.member.since = new Date();
+    this.#unsubscribe = winner.server.oplog.subscribe(() => this.replicate());
     this.#changed();
+  }
+
+  /** The members that run, each with its server. */
+  #running(): RunningMember[] {
+    return this.members.flatMap((member) => (member.server ? [{ member, server: member.server }] : []));
   }
 }
 

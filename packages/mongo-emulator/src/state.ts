@@ -8,7 +8,7 @@ import { RetryableWrites } from "./retryable-writes.ts";
 import { Store } from "./store.ts";
 import { TtlMonitor } from "./ttl-monitor.ts";
 import { toTimestamp, type ClusterClock } from "./cluster-clock.ts";
-import type { Member } from "./member.ts";
+import type { MemberView } from "./replica-set-view.ts";
 
 const ZERO_HASH_BINARY = new Binary(new Uint8Array(20), 0);
 
@@ -28,7 +28,7 @@ export class EmulatorState {
   port = 0;
   closed = false;
   /** Set when this is one member of a multi-member replica set; undefined for the single node. */
-  replica: Member | undefined;
+  replica: MemberView | undefined;
   /** topologyVersion.counter: bumped on every state change a hello reports. */
   topologyCounter = 0;
   #topologyWaiters = new Set<() => void>();

@@ -57,12 +57,20 @@ export class Store {
 
   /** Sets a collection's documents without logging anything (mongod's unreplicated `local` database). */
   putUnlogged(db: string, name: string, docs: Document[], options: Document = {}): void {
-    let colls = this.#dbs.get(db);
-    if (!colls) this.#dbs.set(db, (colls = new Map()));
+    const colls = this.#database(db);
     const coll = colls.get(name) ?? new Collection(db, name, options);
     coll.docs.clear();
     for (const doc of docs) coll.docs.set(String(coll.docs.size), doc);
     colls.set(name, coll);
+  }
+
+  /** A database's collections, created empty when it has none yet. */
+  #database(db: string): Map<string, Collection> {
+    const existing = this.#dbs.get(db);
+    if (existing) return existing;
+    const colls = new Map<string, Collection>();
+    this.#dbs.set(db, colls);
+    return colls;
   }
 
   databaseNames(): string[] {
@@ -86,11 +94,7 @@ export class Store {
   create(db: string, name: string, options: Document): Collection {
     validateNamespace(db, name);
     if (this.get(db, name)) throw new CommandError(48, `Collection ${db}.${name} already exists.`);
-    let colls = this.#dbs.get(db);
-    if (!colls) {
-      colls = new Map();
-      this.#dbs.set(db, colls);
-    }
+    const colls = this.#database(db);
     const coll = new Collection(db, name, options);
     colls.set(name, coll);
     const operationDescription: Document = { idIndex: { v: 2, key: { _id: 1 }, name: "_id_" } };

@@ -1,4 +1,4 @@
-/** What a command handler receives. */
+/** What a command handler receives, and what it may answer. */
 import type { Document } from "bson";
 import type { EmulatorState } from "../state.ts";
 
@@ -22,5 +22,8 @@ export interface CommandContext {
   /** The OP_MSG exhaustAllowed bit was set. */
   exhaustAllowed: boolean;
 }
+
+/** Marker reply meaning "close the connection without answering". */
+export const CLOSE_CONNECTION: Document = Object.freeze({});
 
 export type CommandHandler = (ctx: CommandContext) => Document | Promise<Document>;

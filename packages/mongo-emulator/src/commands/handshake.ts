@@ -42,7 +42,7 @@ function helloReply(ctx: CommandContext, legacy: boolean): Document {
   if (state.replica) {
     delete reply.primary;
     delete reply.electionId;
-    Object.assign(reply, memberHelloFields(state.replica, legacy));
+    Object.assign(reply, memberHelloFields(state.replica, state, legacy));
   }
   if (ctx.command.helloOk === true) reply.helloOk = true;
   if (state.standalone) {

@@ -4,13 +4,12 @@
  * replSetGetStatus answers (as before); the others are unknown commands there.
  */
 import { CommandError } from "../errors.ts";
-import type { Member } from "../member.ts";
 import { replSetConfig, replSetStatus } from "../member-status.ts";
-import { CLOSE_CONNECTION } from "../dispatch.ts";
-import type { CommandContext, CommandHandler } from "./context.ts";
+import type { MemberView } from "../replica-set-view.ts";
+import { CLOSE_CONNECTION, type CommandContext, type CommandHandler } from "./context.ts";
 
 /** The member this command runs on; admin-only like mongod's. */
-function memberOf(ctx: CommandContext, name: string): Member {
+function memberOf(ctx: CommandContext, name: string): MemberView {
   const member = ctx.state.replica;
   if (!member) throw new CommandError(59, `no such command: '${name}'`);
   if (ctx.db !== "admin") throw new CommandError(13, `${name} may only be run against the admin database.`);
@@ -33,7 +32,7 @@ const replSetGetStatus: CommandHandler = (ctx) => {
       ok: 1,
     };
   }
-  return replSetStatus(memberOf(ctx, "replSetGetStatus"));
+  return replSetStatus(memberOf(ctx, "replSetGetStatus"), ctx.state);
 };
 
 const replSetGetConfig: CommandHandler = (ctx) => replSetConfig(memberOf(ctx, "replSetGetConfig"));
@@ -56,7 +55,7 @@ const replSetStepDown: CommandHandler = async (ctx) => {
 const replSetFreeze: CommandHandler = (ctx) => {
   const member = memberOf(ctx, "replSetFreeze");
   const secs = seconds(ctx.command.replSetFreeze, 0, "replSetFreeze");
-  member.set.freeze(member, secs);
+  member.freeze(secs);
   return secs === 0 ? { info: "unfreezing", ok: 1 } : { ok: 1 };
 };
 
