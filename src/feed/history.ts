@@ -5,7 +5,7 @@ import { clusterTimeOf, isSnapshotPosition, wallClockMsOf } from "./position.ts"
 import { type CompiledFilter, type FrameKind, frameKindFor } from "./routing.ts";
 
 /** A frame of a replay, with its type. */
-export type ReplayFrame = { kind: FrameKind; frame: string };
+export type ReplayFrame = { kind: FrameKind; frame: string; position: Position };
 
 /** One delivered change, with its frames as encoded so far: a replay for any filter uses the same ones. */
 export type HistoryEntry = { change: PostChange; frames: FrameCache; storedAt: number };
@@ -90,7 +90,7 @@ export class FeedHistory {
     for (let at = index; at < this.#entries.length; at++) {
       const { change, frames: cache } = this.#entries[at]!;
       const kind = frameKindFor(change, filter);
-      if (kind) frames.push({ kind, frame: frameOf(change, kind, cache) });
+      if (kind) frames.push({ kind, frame: frameOf(change, kind, cache), position: change.position });
     }
     return frames;
   }

@@ -115,12 +115,18 @@ async function authorize(
   url: URL,
   { gate, origins, observations }: RouterOptions,
 ): Promise<{ identity: Identity | undefined; refused?: Extract<AccessDecision, { ok: false }> }> {
-  // A plain GET of a WebSocket route (the page at /) carries no token and needs none.
-  if (route.websocket && !isUpgrade(request)) return { identity: undefined };
+  // A plain GET of a WebSocket route (the page at /) carries no token and needs none; an event stream does.
+  const handshake = route.websocket && isUpgrade(request);
+  if (route.websocket && !handshake && !route.eventStream) return { identity: undefined };
   if (route.websocket) {
     const origin = request.headers.get("origin");
     if (origin !== null && !origins.allows(origin, request)) {
-      observations.emit({ type: "access-refused", transport: "websocket", failure: "forbidden", description: "origin not allowed" });
+      observations.emit({
+        type: "access-refused",
+        transport: handshake ? "websocket" : "http",
+        failure: "forbidden",
+        description: "origin not allowed",
+      });
       throw new HttpProblem(403, "This page's origin may not open the feed (see ALLOWED_ORIGINS)");
     }
   }
@@ -128,11 +134,11 @@ async function authorize(
   if (decision.ok) return { identity: decision.identity };
   observations.emit({
     type: "access-refused",
-    transport: route.websocket ? "websocket" : "http",
+    transport: handshake ? "websocket" : "http",
     failure: decision.failure,
     description: decision.description,
   });
-  if (route.websocket) return { identity: undefined, refused: decision };
+  if (handshake) return { identity: undefined, refused: decision };
   if (decision.failure === "unavailable") {
     throw new HttpProblem(503, `Cannot check your token right now: ${decision.description}; retry shortly`, {
       headers: { "Retry-After": "5" },
