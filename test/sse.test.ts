@@ -150,6 +150,13 @@ describe("limits and ends", () => {
     expect(stream.comments).toEqual(["mongo-feed", ""]);
   });
 
+  test("a quiet stream outlives Bun's 10 s idle timeout: the heartbeat after 11 s arrives on the same stream", async () => {
+    await using quiet = await startTestFeed(mongo.uri(uniqueDatabase("sse_quiet")), { SSE_HEARTBEAT_SECONDS: "11" });
+    await using stream = await SseClient.open(`${quiet.http}/feed`);
+    await stream.until(() => stream.comments.length >= 2, 20_000, "the heartbeat after 11 s");
+    expect(quiet.observed.of("event-stream-closed")).toEqual([]);
+  }, 30_000);
+
   test("a shutdown ends every stream with a 1001 close frame", async () => {
     const closing = await startTestFeed(mongo.uri(uniqueDatabase("sse_bye")));
     const stream = await SseClient.open(`${closing.http}/feed`);

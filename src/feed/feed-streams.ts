@@ -60,6 +60,9 @@ export class FeedStreams implements Publisher {
   readonly #byTopic = new Map<string, Set<FeedStream>>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #limitCheck: ReturnType<typeof setTimeout> | undefined;
+  /** This turn's events by topic, each already SSE bytes: written to the streams as one chunk after the turn. */
+  readonly #pending = new Map<string, Uint8Array[]>();
+  #flush: ReturnType<typeof setImmediate> | undefined;
 
   constructor(private readonly options: FeedStreamsOptions) {}
 
@@ -80,13 +83,31 @@ export class FeedStreams implements Publisher {
     );
   }
 
+  /**
+   * Encodes the event once for the topic, whatever the number of streams, and writes it with the
+   * rest of this turn's events (a getMore batch) as one chunk per stream, as Bun's topic publish
+   * sends a turn's frames to a socket together.
+   */
   publish(topic: string, frame: string, position?: string): number {
     const subscribers = this.#byTopic.get(topic);
     if (!subscribers || subscribers.size === 0) return 0;
-    const count = subscribers.size;
-    const bytes = sseEvent(frame, position); // once per event per topic, whatever the number of streams
-    for (const stream of subscribers) this.#send(stream, bytes);
-    return count;
+    const bytes = sseEvent(frame, position);
+    const pending = this.#pending.get(topic);
+    if (pending) pending.push(bytes);
+    else this.#pending.set(topic, [bytes]);
+    this.#flush ??= setImmediate(() => this.#flushPending());
+    return subscribers.size;
+  }
+
+  /** Writes this turn's events: before a stream opens (its replay holds them) or ends (they come before its close frame). */
+  #flushPending(): void {
+    clearImmediate(this.#flush);
+    this.#flush = undefined;
+    for (const [topic, events] of this.#pending) {
+      const chunk = events.length === 1 ? events[0]! : Buffer.concat(events);
+      for (const stream of this.#byTopic.get(topic) ?? []) this.#send(stream, chunk);
+    }
+    this.#pending.clear();
   }
 
   /** Streams with what each has queued (not yet taken by its reader), for the shared send budget. */
@@ -106,10 +127,12 @@ export class FeedStreams implements Publisher {
 
   /** Ends every stream with a 1001 close frame (shutdown). */
   closeAll(): void {
+    this.#flushPending();
     for (const stream of [...this.#open]) this.#ended(stream, CloseCodes.goingAway);
   }
 
   #opened(stream: FeedStream, request: StreamRequest): void {
+    if (this.#pending.size > 0) this.#flushPending(); // those events are in the history: this stream gets them from its replay
     this.#open.add(stream);
     this.options.observations.emit({ type: "event-stream-opened", streams: this.#open.size });
     stream.controller.enqueue(SSE_PREAMBLE);
@@ -160,7 +183,11 @@ export class FeedStreams implements Publisher {
    * checked after the turn, when what is still queued is what the reader has not taken.
    */
   #send(stream: FeedStream, bytes: Uint8Array): void {
-    stream.controller.enqueue(bytes);
+    try {
+      stream.controller.enqueue(bytes);
+    } catch {
+      return this.#ended(stream, "client-left"); // cancelled under us: the reader is gone
+    }
     this.#limitCheck ??= setTimeout(() => {
       this.#limitCheck = undefined;
       this.enforceSendLimits();
@@ -193,7 +220,9 @@ export class FeedStreams implements Publisher {
 
   /** Gives everything back, once: topic, filter, timer, connection slot. */
   #ended(stream: FeedStream | undefined, ending: Ending, queued?: number): void {
-    if (!stream || !this.#open.delete(stream)) return;
+    if (!stream || !this.#open.has(stream)) return;
+    if (typeof ending === "object" && this.#pending.size > 0) this.#flushPending(); // what was published before the close frame
+    if (!this.#open.delete(stream)) return;
     const { subscription } = stream;
     if (subscription) {
       stream.subscription = undefined;
@@ -208,6 +237,10 @@ export class FeedStreams implements Publisher {
       clearInterval(this.#heartbeat);
       clearTimeout(this.#limitCheck);
       this.#heartbeat = this.#limitCheck = undefined;
+      // No stream is left to write this turn's events to.
+      clearImmediate(this.#flush);
+      this.#flush = undefined;
+      this.#pending.clear();
     }
     const code = typeof ending === "string" ? undefined : ending.code;
     if (queued !== undefined) {

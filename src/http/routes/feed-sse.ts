@@ -72,6 +72,8 @@ export function feedRoute(options: FeedRouteOptions): Route {
           ...(identity ? { identity } : {}),
         });
         opened = true; // from here the stream gives its slot back when it ends
+        // Bun ends a response idle for 10 s; a quiet feed is not a dead one (the heartbeat finds those).
+        context.server.timeout(request, 0);
         return new Response(stream, { headers: SSE_HEADERS });
       } finally {
         if (!opened) caps.release(address);
