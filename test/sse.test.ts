@@ -43,6 +43,8 @@ describe("the stream", () => {
     expect(stream.events.map((event) => event.data)).toEqual(socket.raw); // byte for byte the WebSocket's frames
     expect(stream.events[0]!.id).toBe((socket.frames[0] as { position: string }).position);
     expect(postIds(stream.inserts)).toEqual([id]);
+    const metrics = await (await fetch(`${feed.http}/metrics`)).text();
+    expect(metrics).toMatch(/^mongo_feed_event_streams 1$/m);
     socket.close();
   });
 
