@@ -24,12 +24,19 @@ export type StreamRequest = {
   identity?: Identity;
   /** Holds a connection-cap slot, which the stream gives back when it ends. */
   clientAddress: string;
+  /**
+   * Called when the server ends the stream (with a close frame, or dropped): what Bun and the
+   * kernel hold may still be leaving, and a reader that stopped reading would hold it, and the
+   * connection, forever, so the route bounds how long (Bun lets the connection go then).
+   */
+  closing?: () => void;
 };
 
 /** One open event stream: per-connection state lives on the connection. */
 export type FeedStream = {
   readonly controller: ReadableStreamDefaultController<Uint8Array>;
   readonly clientAddress: string;
+  readonly closing?: () => void;
   subscription?: Subscription;
   identity?: Identity;
   expiryTimer?: ReturnType<typeof setTimeout>;
@@ -75,7 +82,10 @@ export class FeedStreams implements Publisher {
     let stream: FeedStream | undefined;
     return new ReadableStream<Uint8Array>(
       {
-        start: (controller) => this.#opened((stream = { controller, clientAddress: request.clientAddress }), request),
+        start: (controller) => {
+          stream = { controller, clientAddress: request.clientAddress, ...(request.closing ? { closing: request.closing } : {}) };
+          this.#opened(stream, request);
+        },
         cancel: () => this.#ended(stream, "client-left"),
       },
       // A high-water mark of 0: `desiredSize` is minus what the reader has not taken yet.
@@ -255,10 +265,13 @@ export class FeedStreams implements Publisher {
       this.options.observations.emit({ type: "socket-closed-by-server", code: code ?? CloseCodes.dropped.code });
     this.options.observations.emit({ type: "event-stream-closed", code, streams: this.#open.size });
     try {
-      if (ending === "dropped") stream.controller.error(new Error("dropped: the send budget is exceeded"));
-      else if (ending !== "client-left") {
+      if (ending === "dropped") {
+        stream.controller.error(new Error("dropped: the send budget is exceeded")); // frees its queue at once
+        stream.closing?.();
+      } else if (ending !== "client-left") {
         stream.controller.enqueue(sseCloseEvent(ending));
         stream.controller.close();
+        stream.closing?.();
       }
     } catch {
       // the reader is already gone: nothing left to tell it

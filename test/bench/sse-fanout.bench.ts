@@ -38,9 +38,9 @@ const ws = stepAt(figures.feed, RATE);
 const sse = stepAt(figures.feedSse, RATE);
 const row = (label: string, step: typeof ws) =>
   step
-    ? `${label.padEnd(22)} ${String(step.offeredFramesPerSecond / step.rate).padStart(7)} ${step.serverCpuMsPerThousandFrames.toFixed(2).padStart(9)} ${step.latency.p50.toFixed(1).padStart(7)} ${step.latency.p99.toFixed(1).padStart(7)}  ${step.keptUp ? "yes" : "NO"}`
+    ? `${label.padEnd(22)} ${String(step.offeredFramesPerSecond / step.rate).padStart(7)} ${step.serverCpuMsPerThousandFrames.toFixed(2).padStart(9)} ${step.latency.p50.toFixed(1).padStart(7)} ${step.latency.p99.toFixed(1).padStart(7)}  ${step.keptUp ? "yes" : "NO"}  ${step.coresUsed.server.toFixed(2)} / ${step.coresUsed.clients.toFixed(2)}`
     : `${label.padEnd(22)} n/a`;
-console.log(`\nat ${RATE} events/s          clients  CPU ms/1k   p50 ms  p99 ms  kept up`);
+console.log(`\nat ${RATE} events/s          clients  CPU ms/1k   p50 ms  p99 ms  kept up  cores: server / clients`);
 console.log(row("WebSocket", ws));
 console.log(row("Server-Sent Events", sse));
 if (ws && sse) {

@@ -11,6 +11,12 @@ import { capProblems, type FeedUpgradeOptions, feedUpgradeRoute } from "./feed-u
 export type FeedRouteOptions = FeedUpgradeOptions & { streams: FeedStreams };
 
 /**
+ * How long a stream the server ended may sit without its reader taking a byte before Bun drops
+ * the connection: a reader that stopped reading would otherwise hold it, and shutdown, forever.
+ */
+const CLOSING_IDLE_SECONDS = 2;
+
+/**
  * GET /feed: a WebSocket handshake there is the feed exactly as at `/`; any other GET is the
  * feed as Server-Sent Events, with the same query, access rules and resume rules. Refusals
  * before the stream starts are HTTP errors (EventSource stops on them instead of retrying);
@@ -68,6 +74,7 @@ export function feedRoute(options: FeedRouteOptions): Route {
           since,
           filter: canonicalFilter(filter),
           clientAddress: address,
+          closing: () => context.server.timeout(request, CLOSING_IDLE_SECONDS),
           ...(resync ? { resync } : {}),
           ...(identity ? { identity } : {}),
         });
