@@ -196,6 +196,33 @@ describe("limits and ends", () => {
   }, 90_000);
 });
 
+test("stalled event streams count against the send budget shared with WebSockets: past it, the heaviest are relieved", async () => {
+  await using tight = await startTestFeed(mongo.uri(uniqueDatabase("sse_budget")), {
+    WS_SEND_BUFFER_LIMIT: String(1024 * 1024),
+    WS_SEND_BUFFER_TOTAL: String(1024 * 1024),
+  });
+  const { hostname, port } = new URL(tight.http);
+  const stalled = [0, 1, 2].map(() => {
+    const socket = net.connect(Number(port), hostname);
+    socket.once("data", () => socket.pause());
+    socket.write(`GET /feed HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+    return socket;
+  });
+  await tight.observed.waitFor("event-stream-opened", (opened) => opened.streams === 3);
+  const exceeded = tight.observed.next("send-budget-exceeded", () => true, 60_000);
+  let relieved = false;
+  void exceeded.then(() => (relieved = true));
+  const content = "x".repeat(8_000);
+  for (let batch = 0; batch < 80 && !relieved; batch++) {
+    await Promise.all(Array.from({ length: 25 }, (_, n) => post(tight, `${batch}.${n} ${content}`)));
+  }
+  const relief = await exceeded;
+  expect(relief.closed + relief.dropped).toBeGreaterThan(0);
+  expect(relief.budget).toBe(1024 * 1024);
+  await tight.observed.waitFor("event-stream-closed", (closed) => closed.code === 1013 || closed.code === undefined);
+  for (const socket of stalled) socket.destroy();
+}, 90_000);
+
 describe("access", () => {
   const secret = randomSecret();
   let secured: TestFeed;

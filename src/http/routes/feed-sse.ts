@@ -70,6 +70,9 @@ export function feedRoute(options: FeedRouteOptions): Route {
       try {
         const resync = await placeSince(feed, since);
         if (request.signal.aborted) return new Response(null, { status: 499 }); // nobody is left to stream to
+        // Bun ends a response idle for 10 s; a quiet feed is not a dead one (the heartbeat finds those).
+        // Set first: a stream ended while it opens (a cut replay) sets its own, shorter, one.
+        context.server.timeout(request, 0);
         const stream = streams.open({
           since,
           filter: canonicalFilter(filter),
@@ -79,8 +82,6 @@ export function feedRoute(options: FeedRouteOptions): Route {
           ...(identity ? { identity } : {}),
         });
         opened = true; // from here the stream gives its slot back when it ends
-        // Bun ends a response idle for 10 s; a quiet feed is not a dead one (the heartbeat finds those).
-        context.server.timeout(request, 0);
         return new Response(stream, { headers: SSE_HEADERS });
       } finally {
         if (!opened) caps.release(address);
