@@ -82,6 +82,20 @@ test("auto, behind a proxy that refuses the upgrade: it falls back to SSE by its
   feed.close();
 });
 
+test("auto, behind a balancer that closes every WebSocket before its first frame: SSE after two of them", async () => {
+  const uri = mongo.uri(uniqueDatabase("client_cut"));
+  await using server = await startTestFeed(uri);
+  using proxy = new UpgradeRefusingProxy(server.http, "accept-and-close");
+  const feed = openFeed({ url: proxy.url, backoff: quickBackoff });
+  const seen = watch(feed);
+  await seen.until(() => feed.transport === "sse" && feed.state === "live", "live over SSE");
+  expect(proxy.refusedUpgrades).toBe(2);
+  const { id } = (await (await postJson(proxy.url, { author: "bob", content: "after the fallback" })).json()) as { id: string };
+  await seen.until(() => seen.has(id), "the post");
+  expect(new Map(feed.posts)).toEqual((await listAll(server.http)).view);
+  feed.close();
+});
+
 test("auto, with nothing in the way: the WebSocket", async () => {
   await using server = await startTestFeed(mongo.uri(uniqueDatabase("client_auto")));
   const feed = openFeed({ url: server.http, backoff: quickBackoff });

@@ -2,21 +2,24 @@ import type { Server } from "bun";
 
 /**
  * An HTTP reverse proxy on a free port that passes plain requests (streaming the answers, so
- * an event stream goes through) but refuses every WebSocket upgrade with 403, as proxies that
- * inspect TLS or do not speak WebSocket do. Counts the upgrades it refused.
+ * an event stream goes through) but no WebSocket: it refuses every upgrade with 403, as proxies
+ * that inspect TLS or do not speak WebSocket do, or (`"accept-and-close"`) accepts it and closes
+ * the socket at once, as load balancers that cut WebSockets do. Counts the upgrades it refused.
  */
 export class UpgradeRefusingProxy implements Disposable {
   readonly #server: Server<undefined>;
   refusedUpgrades = 0;
 
-  constructor(target: string) {
+  constructor(target: string, how: "refuse" | "accept-and-close" = "refuse") {
     this.#server = Bun.serve({
       port: 0,
       hostname: "127.0.0.1",
       idleTimeout: 0, // an event stream may be quiet for long
-      fetch: async (request) => {
+      websocket: { open: (ws) => ws.close(1001, "going away"), message() {} },
+      fetch: async (request, server) => {
         if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
           this.refusedUpgrades++;
+          if (how === "accept-and-close" && server.upgrade(request)) return undefined;
           return new Response("WebSocket upgrades are not allowed through this proxy", { status: 403 });
         }
         const url = new URL(request.url);
