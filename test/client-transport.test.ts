@@ -82,14 +82,16 @@ test("auto, behind a proxy that refuses the upgrade: it falls back to SSE by its
   feed.close();
 });
 
-test("auto, behind a balancer that closes every WebSocket before its first frame: SSE after two of them", async () => {
+test("auto, behind a balancer that closes every WebSocket before its first frame: SSE after at most two of them", async () => {
   const uri = mongo.uri(uniqueDatabase("client_cut"));
   await using server = await startTestFeed(uri);
   using proxy = new UpgradeRefusingProxy(server.http, "accept-and-close");
   const feed = openFeed({ url: proxy.url, backoff: quickBackoff });
   const seen = watch(feed);
   await seen.until(() => feed.transport === "sse" && feed.state === "live", "live over SSE");
-  expect(proxy.refusedUpgrades).toBe(2);
+  // Two sockets that opened and closed silently, or one whose close came with its opening (it never opened).
+  expect(proxy.refusedUpgrades).toBeGreaterThanOrEqual(1);
+  expect(proxy.refusedUpgrades).toBeLessThanOrEqual(2);
   const { id } = (await (await postJson(proxy.url, { author: "bob", content: "after the fallback" })).json()) as { id: string };
   await seen.until(() => seen.has(id), "the post");
   expect(new Map(feed.posts)).toEqual((await listAll(server.http)).view);

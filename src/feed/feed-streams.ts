@@ -120,6 +120,13 @@ export class FeedStreams implements Publisher {
     this.#pending.clear();
   }
 
+  /** Bytes queued on all streams together (not yet taken by their readers); allocates nothing. */
+  queuedTotal(): number {
+    let total = 0;
+    for (const stream of this.#open) total += queuedBytes(stream);
+    return total;
+  }
+
   /** Streams with what each has queued (not yet taken by its reader), for the shared send budget. */
   *buffered(): Generator<{ stream: FeedStream; bytes: number }> {
     for (const stream of this.#open) yield { stream, bytes: queuedBytes(stream) };

@@ -155,7 +155,7 @@ export class FeedSockets implements Publisher {
       else total += bytes;
     }
     // Each stream's own limit is enforced as frames are queued on it.
-    for (const { bytes } of this.#streams?.buffered() ?? []) total += bytes;
+    total += this.#streams?.queuedTotal() ?? 0;
     if (!this.#budget.measured(total)) return;
     const open: { socket: FeedSocket | FeedStream; bytes: number }[] = [];
     for (const ws of this.#open) open.push({ socket: ws, bytes: ws.getBufferedAmount() });
