@@ -6,6 +6,7 @@ import { followSseWithReconnects } from "./support/follow-sse.ts";
 import { startMongoTarget, uniqueDatabase, type MongoTarget } from "./support/mongo-target.ts";
 import { PostWriter, postIds } from "./support/post-writer.ts";
 import { rawRequest } from "./support/raw-http.ts";
+import { ServerProcess } from "./support/server-process.ts";
 import { SseClient } from "./support/sse-client.ts";
 import { connectDriver, postJson, startTestFeed, type TestFeed } from "./support/test-feed.ts";
 import { claims, nowSeconds, randomSecret, signHs256 } from "./support/tokens.ts";
@@ -221,6 +222,33 @@ test("stalled event streams count against the send budget shared with WebSockets
   expect(relief.budget).toBe(1024 * 1024);
   await tight.observed.waitFor("event-stream-closed", (closed) => closed.code === 1013 || closed.code === undefined);
   for (const socket of stalled) socket.destroy();
+}, 90_000);
+
+test("a SIGTERM with a stalled reader holding a long queue still shuts down in order, within the deadline", async () => {
+  const uri = mongo.uri(uniqueDatabase("sse_term"));
+  // A limit far above what will be queued: the stalled stream is still open when the signal comes.
+  await using server = ServerProcess.spawn({ MONGODB_URI: uri, WS_SEND_BUFFER_LIMIT: String(256 * 1024 * 1024) });
+  const { http } = await server.listening();
+  const { hostname, port } = new URL(http);
+  const stalled = net.connect(Number(port), hostname);
+  stalled.once("data", () => stalled.pause());
+  stalled.write(`GET /feed HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+  await using driver = await connectDriver(uri);
+  await using reader = await SseClient.open(`${http}/feed`);
+  // About 16 MB: far past what the kernel and Bun take from a reader that reads nothing.
+  const content = "x".repeat(8_000);
+  for (let batch = 0; batch < 20; batch++) {
+    await driver
+      .db()
+      .collection("posts")
+      .insertMany(Array.from({ length: 100 }, (_, n) => ({ author: "bulk", content: `${batch}.${n} ${content}`, createdAt: new Date() })));
+  }
+  await reader.untilInserts(2_000, 30_000);
+  server.kill("SIGTERM");
+  expect(await server.exited).toBe(0); // 1 would be the 5 s deadline's forced exit
+  await reader.ended;
+  expect(reader.frames.at(-1)).toEqual({ type: "close", code: 1001, reason: "server shutting down" });
+  stalled.destroy();
 }, 90_000);
 
 describe("access", () => {
