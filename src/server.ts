@@ -7,8 +7,10 @@ import { ChangeFeed } from "./feed/change-feed.ts";
 import { CheckpointStore, type FeedStateDocument } from "./feed/checkpoint-store.ts";
 import { ConnectionCaps } from "./feed/connection-caps.ts";
 import { Fanout } from "./feed/fanout.ts";
+import { FeedStreams } from "./feed/feed-streams.ts";
 import { FilterIndex } from "./feed/filter-index.ts";
 import { FeedHistory } from "./feed/history.ts";
+import { Publishers } from "./feed/publishers.ts";
 import { SocketAuth } from "./feed/socket-auth.ts";
 import type { FeedSocketData } from "./feed/socket-data.ts";
 import { FeedSockets } from "./feed/sockets.ts";
@@ -17,6 +19,7 @@ import { HostPolicy } from "./http/host-policy.ts";
 import { OriginPolicy } from "./http/origin-policy.ts";
 import { serverErrorHandler } from "./http/problem.ts";
 import { createRouter } from "./http/router.ts";
+import { feedRoute } from "./http/routes/feed-sse.ts";
 import { feedUpgradeRoute } from "./http/routes/feed-upgrade.ts";
 import { healthRoutes } from "./http/routes/health.ts";
 import { metricsRoute } from "./http/routes/metrics.ts";
@@ -81,7 +84,16 @@ export async function startFeedServer({ config, client, log, observations, signa
     observations,
     auth: new SocketAuth(gate, observations),
   });
-  const fanout = new Fanout({ history, filters, publisher: sockets, observations });
+  const streams = new FeedStreams({
+    history,
+    filters,
+    sendBufferLimit: config.sendBufferLimit,
+    heartbeatSeconds: config.sseHeartbeatSeconds,
+    caps,
+    observations,
+  });
+  sockets.shareBudgetWith(streams);
+  const fanout = new Fanout({ history, filters, publisher: new Publishers(sockets, streams), observations });
   const prepare = () => preparePostsCollection(db, collection.collectionName);
   const feed = new ChangeFeed({
     collection,
@@ -109,8 +121,9 @@ export async function startFeedServer({ config, client, log, observations, signa
   const hosts = new HostPolicy(config.allowedHosts, gate.authOn);
   const routes: Route[] = [
     feedUpgradeRoute({ feed, caps, observations }),
+    feedRoute({ feed, caps, observations, streams }),
     ...postsRoutes({ posts, idempotency, feed, requestTimeoutMs: config.requestTimeoutMs, authOn: gate.authOn }),
-    ...healthRoutes({ readiness, history, connections: () => sockets.count }),
+    ...healthRoutes({ readiness, history, connections: () => sockets.count + streams.count }),
     metricsRoute(metrics, config.metricsToken),
   ];
   const api = { title: "mongo-feed", version: packageJson.version, authOn: gate.authOn, publicRead: config.auth.publicRead };
@@ -164,6 +177,7 @@ export async function startFeedServer({ config, client, log, observations, signa
     reachability.close();
     const requestsDone = server.stop(); // stop accepting; resolves when in-flight requests finish
     sockets.closeAll();
+    streams.closeAll(); // an event stream is a request in flight until it ends
     await requestsDone;
     stopFeed.abort();
     await feedStopped; // the feed persists the position it reached before it resolves

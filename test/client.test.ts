@@ -1,6 +1,6 @@
 // Defends: the typed client's view always ends equal to GET /posts, through restarts (SIGTERM, SIGKILL), 1013 closes, resyncs and history loss, with no duplicate and no gap; and it keeps a token fresh on a live socket.
 import { expect, test } from "bun:test";
-import { type Feed, type FeedItem, openFeed } from "../src/client/index.ts";
+import { type Feed, openFeed } from "../src/client/index.ts";
 import { listAll } from "./support/feed-view.ts";
 import { startEmulator } from "mongo-emulator";
 import { useMongo } from "./support/harness.ts";
@@ -10,36 +10,11 @@ import { ServerProcess } from "./support/server-process.ts";
 import { holdStreamDown } from "./support/stream-down.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
+import { watch } from "./support/watch-feed.ts";
 import { claims, nowSeconds, randomSecret, signHs256 } from "./support/tokens.ts";
-import { Changes, waitUntil } from "./support/wait-until.ts";
 
 const mongo = useMongo();
 const quickBackoff = { baseMs: 20, capMs: 500 };
-
-/** Records everything a client surfaces, and awaits conditions on its view (never a sleep). */
-function watch(feed: Feed) {
-  const items: FeedItem[] = [];
-  const states: string[] = [];
-  const changes = new Changes();
-  feed.on("frame", (item) => {
-    items.push(item);
-    changes.changed();
-  });
-  feed.on("reset", (posts, position) => {
-    items.push({ type: "reset", posts, position });
-    changes.changed();
-  });
-  feed.on("state", (state) => {
-    states.push(state);
-    changes.changed();
-  });
-  const until = async (condition: () => boolean, what: string, timeoutMs = 30_000) => {
-    await waitUntil(changes, what, condition, { timeoutMs, seen: () => `state ${feed.state}, ${items.length} items` });
-  };
-  const has = (id: string) => feed.posts.has(id);
-  const positions = () => items.flatMap((item) => ("position" in item && item.type !== "reset" ? [item.position] : []));
-  return { items, states, until, has, positions };
-}
 
 async function expectEqualToList(feed: Feed, http: string, query = "") {
   const { view } = await listAll(http, query);

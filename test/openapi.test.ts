@@ -39,6 +39,7 @@ describe("GET /openapi.json", () => {
     const document = await documentOf(open);
     expect(Object.keys(document.paths).sort()).toEqual([
       "/",
+      "/feed",
       "/health/live",
       "/health/ready",
       "/metrics",
@@ -78,6 +79,12 @@ describe("GET /openapi.json", () => {
     });
     const feed = paths["/"]!.get!;
     expect(feed["x-feed-close-codes"]!.map((entry) => entry.code)).toContain(4400);
+    // GET /feed: both transports, the event stream's content type and where EventSource resumes.
+    const both = paths["/feed"]!.get!;
+    expect(Object.keys(both.responses)).toEqual(expect.arrayContaining(["101", "200", "400", "401", "429", "503"]));
+    expect(both.responses["200"]!.content).toEqual({ "text/event-stream": { schema: { type: "string" } } });
+    expect(both.parameters).toContainEqual(expect.objectContaining({ name: "Last-Event-ID", in: "header" }));
+    expect(both["x-feed-close-codes"]!.map((entry) => entry.code)).toContain(1001);
   });
 
   test("real answers match the documented schemas", async () => {

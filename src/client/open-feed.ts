@@ -1,11 +1,19 @@
-import { decodeJwt } from "jose";
 import { type BackoffPolicy, backoffDelay, defaultBackoff } from "../protocol/backoff.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
 import { type FeedFilter, filterQuery } from "../protocol/filter.ts";
 import type { FeedFrame, Position } from "../protocol/frames.ts";
 import type { PostView } from "../protocol/post-view.ts";
 import { applyFrame, newestFirst } from "../protocol/view.ts";
+import { type Connection, openWebSocketConnection } from "./connection.ts";
+import { openEventStreamConnection } from "./event-stream-connection.ts";
 import { ItemQueue } from "./item-queue.ts";
+import { SnapshotRefused } from "./snapshot-refused.ts";
+import { expiryOf } from "./token-expiry.ts";
+
+/** How the client reaches the feed: `auto` tries the WebSocket first and falls back to SSE by itself. */
+export type FeedTransportOption = "websocket" | "sse" | "auto";
+/** The transport in use. */
+export type FeedTransport = "websocket" | "sse";
 
 export type FeedOptions = {
   /** The server: `http(s)://host:port` (or its `ws(s)://` address). */
@@ -27,6 +35,12 @@ export type FeedOptions = {
   /** How many posts a snapshot loads, following `next` (default 1,000). */
   maxPosts?: number;
   backoff?: BackoffPolicy;
+  /**
+   * `websocket`, `sse` (Server-Sent Events at /feed: one-way, passes proxies that refuse the
+   * upgrade) or `auto` (default): the WebSocket first, and SSE from the moment a WebSocket cannot
+   * be opened (while an event stream can) or keeps closing before its first frame.
+   */
+  transport?: FeedTransportOption;
   /** For runtimes without the globals, and for tests. */
   WebSocket?: typeof WebSocket;
   fetch?: typeof fetch;
@@ -49,38 +63,6 @@ type Listeners = {
   closed: (close: { code: number; reason: string }) => void;
 };
 
-/** A token's `exp` in milliseconds: read (not verified, the server does that) to schedule a refresh. */
-function expiryOf(token: string): number | undefined {
-  try {
-    const { exp } = decodeJwt(token);
-    return exp === undefined ? undefined : exp * 1000;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A snapshot the server answered with an error; 400, 401 and 403 mean asking again cannot help. */
-class SnapshotRefused extends Error {
-  readonly reason: string;
-  constructor(
-    readonly status: number,
-    body: string,
-  ) {
-    super(`GET /posts answered ${status}`);
-    let problem: { detail?: string; issues?: { message: string }[] } = {};
-    try {
-      problem = JSON.parse(body);
-    } catch {
-      // not problem+json: the status says enough
-    }
-    this.reason = problem.issues?.[0]?.message ?? problem.detail ?? this.message;
-  }
-
-  get terminal(): boolean {
-    return this.status === 400 || this.status === 401 || this.status === 403;
-  }
-}
-
 /** The close codes after which reconnecting cannot help: the same request would be refused again. */
 const TERMINAL = new Set<number>(Object.values(CloseCodes).flatMap((entry) => (entry.reconnect ? [] : [entry.code])));
 const SUBPROTOCOL = "mongo-feed.v1";
@@ -95,6 +77,8 @@ export type Feed = AsyncIterable<FeedItem> & {
   readonly state: FeedState;
   /** How many times the client reconnected (after its first connection). */
   readonly reconnects: number;
+  /** The transport in use (or being tried). */
+  readonly transport: FeedTransport;
   on<E extends keyof Listeners>(event: E, listener: Listeners[E]): () => void;
   /** Stops for good: closes the socket, ends the iteration. */
   close(): void;
@@ -119,7 +103,11 @@ export function openFeed(options: FeedOptions): Feed {
 
   let position = options.since;
   let state: FeedState = "connecting";
-  let socket: WebSocket | undefined;
+  let socket: Connection | undefined;
+  const choice = options.transport ?? "auto";
+  let transport: FeedTransport = choice === "sse" ? "sse" : "websocket";
+  /** Auto only: WebSockets in a row that closed before their first frame. */
+  let silentWebSockets = 0;
   let attempt = 0;
   let connections = 0;
   let stopped = false;
@@ -164,8 +152,8 @@ export function openFeed(options: FeedOptions): Feed {
     try {
       if (position === undefined) await snapshot();
       if (stopped) return;
-      const url = new URL("/", base);
-      url.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+      const url = new URL(transport === "sse" ? "/feed" : "/", base);
+      if (transport === "websocket") url.protocol = base.protocol === "https:" ? "wss:" : "ws:";
       filterQuery(filter, url.searchParams);
       if (position !== undefined) url.searchParams.set("since", position);
       const bearer = await token();
@@ -179,25 +167,58 @@ export function openFeed(options: FeedOptions): Feed {
   }
 
   function open(url: URL, bearer: string | undefined): void {
-    const current = new WebSocketImpl(url, bearer ? [SUBPROTOCOL, `bearer.${bearer}`] : undefined);
+    let opened = false;
+    let framed = false;
+    const events = {
+      open: () => {
+        opened = true;
+        connections++;
+        attempt = 0;
+        setState("live");
+        if (bearer) scheduleRefresh(current, bearer);
+      },
+      message: (data: string) => {
+        framed = true;
+        silentWebSockets = 0;
+        receive(current, data);
+      },
+      close: (close: { code: number; reason: string }) => {
+        clearTimeout(refreshTimer);
+        if (socket !== current || stopped) return;
+        socket = undefined;
+        if (TERMINAL.has(close.code)) return finish(close);
+        if (choice === "auto") return fallBack(opened, framed);
+        retry();
+      },
+    };
+    const current: Connection =
+      transport === "sse"
+        ? openEventStreamConnection(fetchImpl, url, bearer, events)
+        : openWebSocketConnection(WebSocketImpl, url, bearer ? [SUBPROTOCOL, `bearer.${bearer}`] : undefined, events);
     socket = current;
-    current.onopen = () => {
-      connections++;
-      attempt = 0;
-      setState("live");
-      if (bearer) scheduleRefresh(current, bearer);
-    };
-    current.onmessage = (event) => receive(current, String(event.data));
-    current.onclose = (event) => {
-      clearTimeout(refreshTimer);
-      if (socket !== current || stopped) return;
-      socket = undefined;
-      if (TERMINAL.has(event.code)) return finish({ code: event.code, reason: event.reason });
-      retry();
-    };
   }
 
-  function receive(from: WebSocket, data: string): void {
+  /**
+   * Auto: a WebSocket that could not be opened is followed at once by an event stream; one that
+   * closed before its first frame, twice in a row, too. An event stream that opens is kept; one
+   * that cannot be opened either (a server down, not a proxy) hands back to the WebSocket.
+   */
+  function fallBack(opened: boolean, framed: boolean): void {
+    if (transport === "websocket" && !framed) {
+      silentWebSockets++;
+      if (!opened || silentWebSockets >= 2) {
+        transport = "sse";
+        void connect();
+        return;
+      }
+    } else if (transport === "sse" && !opened) {
+      transport = "websocket";
+      silentWebSockets = 0;
+    }
+    retry();
+  }
+
+  function receive(from: Connection, data: string): void {
     if (from !== socket) return;
     const frame = JSON.parse(data) as FeedFrame;
     if (frame.type === "resync") {
@@ -217,7 +238,7 @@ export function openFeed(options: FeedOptions): Feed {
   }
 
   /** Sends a fresh token shortly before the current one expires (only when `token` is a function). */
-  function scheduleRefresh(current: WebSocket, bearer: string): void {
+  function scheduleRefresh(current: Connection, bearer: string): void {
     if (typeof options.token !== "function") return;
     const exp = expiryOf(bearer);
     if (exp === undefined) return;
@@ -227,8 +248,8 @@ export function openFeed(options: FeedOptions): Feed {
       try {
         const fresh = await token();
         if (socket !== current || !fresh) return;
-        current.send(JSON.stringify({ type: "auth", token: fresh }));
-        scheduleRefresh(current, fresh);
+        // SSE has no way back: the server ends the stream with 4001 at expiry and the reconnect asks again.
+        if (current.send(JSON.stringify({ type: "auth", token: fresh }))) scheduleRefresh(current, fresh);
       } catch {
         // no fresh token now: the server closes with 4001 at expiry and the reconnect asks again
       }
@@ -265,6 +286,9 @@ export function openFeed(options: FeedOptions): Feed {
     },
     get reconnects() {
       return Math.max(0, connections - 1);
+    },
+    get transport() {
+      return transport;
     },
     on(event, listener) {
       let set = listeners.get(event);

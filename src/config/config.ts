@@ -187,6 +187,13 @@ const settings = {
     schema: wholeNumber(5, 960),
     help: "a WebSocket silent this long (no pong) is dropped",
   },
+  sseHeartbeatSeconds: {
+    env: "SSE_HEARTBEAT_SECONDS",
+    flag: "sse-heartbeat-seconds",
+    fallback: "15",
+    schema: wholeNumber(1, 3600),
+    help: "a comment line on every SSE feed stream this often, so proxies keep quiet streams open",
+  },
   trustProxy: {
     env: "TRUST_PROXY",
     flag: "trust-proxy",

@@ -59,7 +59,7 @@ export class Fanout {
       const kind = frameKindFor(change, subscription.filter);
       if (!kind) continue;
       const frame = frameOf(change, kind, frames);
-      const sockets = this.options.publisher.publish(subscription.topic, frame);
+      const sockets = this.options.publisher.publish(subscription.topic, frame, change.position);
       sent.frames[kind] = (sent.frames[kind] ?? 0) + sockets;
       sent.bytes += sockets * Buffer.byteLength(frame);
     }

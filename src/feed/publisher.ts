@@ -4,8 +4,8 @@
  * publishing stay one step.
  */
 export interface Publisher {
-  /** Returns how many sockets the frame was sent to. */
-  publish(topic: string, frame: string): number;
+  /** Returns how many connections the frame was sent to; `position` is the frame's (post frames only). */
+  publish(topic: string, frame: string, position?: string): number;
   /** Undefined when it can take the next frame now; otherwise resolves when it can (back-pressure). */
   ready?(): Promise<void> | undefined;
 }

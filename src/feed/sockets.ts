@@ -2,6 +2,7 @@ import type { Server, WebSocketHandler } from "bun";
 import type { Observations } from "../observability/observations.ts";
 import { CloseCodes } from "../protocol/close-codes.ts";
 import type { ConnectionCaps } from "./connection-caps.ts";
+import type { FeedStream, FeedStreams } from "./feed-streams.ts";
 import type { FilterIndex } from "./filter-index.ts";
 import type { FeedHistory } from "./history.ts";
 import type { Publisher } from "./publisher.ts";
@@ -41,6 +42,8 @@ export class FeedSockets implements Publisher {
   readonly #budget: SendBudget;
   readonly #replays: ReplayStreams;
   #server: Server<FeedSocketData> | undefined;
+  /** The event streams, whose queues count against the same budget. */
+  #streams: FeedStreams | undefined;
   /** Set while the budget is under pressure: resolves after Bun copied the frames into the sockets and limits were enforced. */
   #afterCopy: Promise<void> | undefined;
 
@@ -64,6 +67,11 @@ export class FeedSockets implements Publisher {
   /** Frames published before a server is attached have no socket to reach; they are in the history. */
   attach(server: Server<FeedSocketData>): void {
     this.#server = server;
+  }
+
+  /** The event streams' queued bytes count against the same total, and the heaviest of either kind are relieved first. */
+  shareBudgetWith(streams: FeedStreams): void {
+    this.#streams = streams;
   }
 
   publish(topic: string, frame: string): number {
@@ -133,11 +141,18 @@ export class FeedSockets implements Publisher {
       if (bytes > this.options.sendBufferLimit) this.#closeSlow(ws, bytes);
       else total += bytes;
     }
+    // Each stream's own limit is enforced as frames are queued on it.
+    total += this.#streams?.queuedTotal() ?? 0;
     const pressed = this.#budget.measured(total);
     this.#replays.resume();
     if (!pressed) return;
-    const open: { socket: FeedSocket; bytes: number }[] = [];
+    const open: { socket: FeedSocket | FeedStream; bytes: number }[] = [];
     for (const ws of this.#open) open.push({ socket: ws, bytes: ws.getBufferedAmount() });
+    const streams = new Set<FeedSocket | FeedStream>();
+    for (const entry of this.#streams?.buffered() ?? []) {
+      open.push({ socket: entry.stream, bytes: entry.bytes });
+      streams.add(entry.stream);
+    }
     const closingBytes = this.#budget.closingBytes;
     const relief = this.#budget.relieve(open);
     if (relief.close.length === 0 && relief.drop.length === 0) return;
@@ -149,8 +164,17 @@ export class FeedSockets implements Publisher {
       closed: relief.close.length,
       dropped: relief.drop.length,
     });
-    for (const ws of relief.drop) this.#drop(ws);
-    for (const ws of relief.close) this.#close(ws, CloseCodes.serverOverloaded);
+    for (const held of relief.drop) {
+      if (streams.has(held)) this.#streams!.drop(held as FeedStream);
+      else this.#drop(held as FeedSocket);
+    }
+    for (const held of relief.close) {
+      if (!streams.has(held)) this.#close(held as FeedSocket, CloseCodes.serverOverloaded);
+      else {
+        this.#budget.closing(open.find((entry) => entry.socket === held)!.bytes);
+        this.#streams!.close(held as FeedStream);
+      }
+    }
   }
 
   /** Closes every socket with 1001 (shutdown). */

@@ -2,6 +2,7 @@ import { toJsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
 import { CloseCodes } from "../protocol/close-codes.ts";
 import { ClientAuthFrameSchema, FeedFrameSchema } from "../protocol/frames.ts";
+import { StreamCloseFrameSchema } from "../protocol/stream-close.ts";
 import type { AnySchema, Route } from "./route.ts";
 
 type JsonSchema = Record<string, unknown>;
@@ -32,6 +33,7 @@ export function openApiDocument(routes: readonly Route[], api: ApiDescription): 
         Problem: problemSchema,
         FeedFrame: schemaOf(FeedFrameSchema, "output"),
         ClientAuthFrame: schemaOf(ClientAuthFrameSchema, "output"),
+        StreamCloseFrame: schemaOf(StreamCloseFrameSchema, "output"),
       },
       securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
     },
@@ -40,7 +42,11 @@ export function openApiDocument(routes: readonly Route[], api: ApiDescription): 
 
 function operation(route: Route, api: ApiDescription): Record<string, unknown> {
   const secured = api.authOn && (route.access === "write" || (route.access === "read" && !api.publicRead));
-  const parameters = [...parametersOf(route.params, "path"), ...parametersOf(route.query, "query")];
+  const parameters = [
+    ...parametersOf(route.params, "path"),
+    ...parametersOf(route.query, "query"),
+    ...(route.eventStream ? [lastEventId] : []),
+  ];
   return {
     operationId: `${route.method.toLowerCase()}${route.path.replace(/[/:](\w)/g, (_, first: string) => first.toUpperCase()).replace(/\W/g, "") || "Root"}`,
     summary: route.summary,
@@ -66,6 +72,7 @@ function operation(route: Route, api: ApiDescription): Record<string, unknown> {
                 }
               : {}),
             ...(response.schema ? { content: { "application/json": { schema: schemaOf(response.schema, "output") } } } : {}),
+            ...(response.contentType ? { content: { [response.contentType]: { schema: { type: "string" } } } } : {}),
           },
         ];
       }),
@@ -79,6 +86,7 @@ function operation(route: Route, api: ApiDescription): Record<string, unknown> {
           "x-feed-close-codes": Object.values(CloseCodes).map(({ code, meaning, reconnect }) => ({ code, meaning, reconnect })),
         }
       : {}),
+    ...(route.eventStream ? { "x-feed-event-stream-close-frame": { $ref: "#/components/schemas/StreamCloseFrame" } } : {}),
   };
 }
 
@@ -121,6 +129,15 @@ export function schemaOf(schema: v.GenericSchema<unknown, unknown>, typeMode: "i
   });
   return json as JsonSchema;
 }
+
+/** Server-Sent Events: where EventSource resumes on its own (wins over `since`). */
+const lastEventId = {
+  name: "Last-Event-ID",
+  in: "header",
+  required: false,
+  schema: { type: "string" },
+  description: "SSE only: the id of the last event received (a position); the stream resumes right after it, as since does",
+};
 
 /** RFC 9457 problem details, as every error of this API is answered. */
 const problemSchema = {

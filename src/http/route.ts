@@ -11,7 +11,7 @@ type Output<S> = S extends AnySchema ? v.InferOutput<S> : undefined;
 export const isUpgrade = (request: Request) => request.headers.get("upgrade")?.toLowerCase() === "websocket";
 
 /** A success response; `schema` describes its JSON body. */
-export type ResponseSpec = { description: string; schema?: AnySchema; headers?: Record<string, string> };
+export type ResponseSpec = { description: string; schema?: AnySchema; headers?: Record<string, string>; contentType?: string };
 
 /** What a handler gets: the raw request, and its path, query and body already validated. */
 export type RouteContext<Params = unknown, Query = unknown, Body = unknown> = {
@@ -47,6 +47,11 @@ export type RouteSpec<P = unknown, Q = unknown, B = unknown> = {
    * handler as `refused` (browsers cannot read a handshake's status, only a close code).
    */
   websocket?: true;
+  /**
+   * With `websocket`: a plain GET is a stream over HTTP (Server-Sent Events), whose token
+   * (Authorization or `access_token`) is checked like any request's and refused with an HTTP error.
+   */
+  eventStream?: true;
   /** A failed path parameter means the path names nothing: 404 with the issue's message. */
   params?: P;
   query?: Q;

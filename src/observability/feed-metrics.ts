@@ -12,6 +12,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export class FeedMetrics {
   readonly registry = new Registry();
   readonly #connections = this.#gauge("connections", "Open WebSocket connections");
+  readonly #eventStreams = this.#gauge("event_streams", "Open Server-Sent Events feed streams (GET /feed)");
   readonly #framesSent = this.#counter("frames_sent_total", "Frames sent to sockets, live and replayed, by frame type", ["type"]);
   readonly #bytesSent = this.#counter("bytes_sent_total", "Bytes of frames sent to sockets");
   readonly #changeEvents = this.#counter("change_events_total", "Change events read from the change stream, by operation type", [
@@ -78,6 +79,9 @@ export class FeedMetrics {
       case "socket-opened":
       case "socket-closed":
         return void this.#connections.set(observation.connections);
+      case "event-stream-opened":
+      case "event-stream-closed":
+        return void this.#eventStreams.set(observation.streams);
       case "broadcast":
       case "replay":
         for (const type in observation.frames) this.#child(this.#framesSent, type, { type }).inc(observation.frames[type] ?? 0);

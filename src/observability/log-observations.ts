@@ -90,6 +90,10 @@ function lineFor(observation: Observation): Line {
       return ["debug", "socket refused"];
     case "socket-closed":
       return ["debug", "socket closed"];
+    case "event-stream-opened":
+      return ["debug", "event stream opened"];
+    case "event-stream-closed":
+      return ["debug", "event stream closed"];
     case "socket-closed-by-server":
     case "group-commit":
     case "change-event":

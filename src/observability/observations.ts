@@ -66,6 +66,10 @@ export type Observation =
   | { type: "readiness-changed"; ready: true; primary: boolean }
   | { type: "readiness-changed"; ready: false; reason: ReadinessReason; detail: string }
   | { type: "socket-closed-by-server"; code: number }
+  /** An SSE feed stream started (`streams`: how many are open now). */
+  | { type: "event-stream-opened"; streams: number }
+  /** An SSE feed stream ended: `code` is its close frame's, undefined when the client left. */
+  | { type: "event-stream-closed"; code: number | undefined; streams: number }
   /** POSTs inserted together (one insertMany). */
   | { type: "group-commit"; size: number }
   /** A change document read from the stream, with how long after its commit. */

@@ -38,6 +38,10 @@ function showStatus(): void {
   state.textContent = feed.state;
   state.dataset.state = feed.state;
   element('[data-testid="reconnects"]').textContent = String(feed.reconnects);
+  // WebSocket first; Server-Sent Events when a proxy on the way refuses the upgrade.
+  const transport = element<HTMLElement>('[data-testid="transport"]');
+  transport.textContent = feed.transport === "sse" ? "Server-Sent Events" : "WebSocket";
+  transport.dataset.transport = feed.transport;
 }
 
 /** One render per animation frame, however many frames arrive. */

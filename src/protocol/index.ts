@@ -7,3 +7,4 @@ export * from "./frames.ts";
 export * from "./post-view.ts";
 export * from "./requests.ts";
 export * from "./view.ts";
+export * from "./stream-close.ts";

@@ -18,7 +18,7 @@ import { measureStartup } from "./scenarios/startup.ts";
 import { measureWritePath } from "./scenarios/write-path.ts";
 
 const OUTPUT = new URL("../../test-artifacts/bench/", import.meta.url).pathname;
-const COLORS: Partial<Record<ContenderKey, string>> = { feed: "#1f5fbf", node: "#c83232", ceiling: "#2a9d3a" };
+const COLORS: Partial<Record<ContenderKey, string>> = { feed: "#1f5fbf", feedSse: "#8a4fbf", node: "#c83232", ceiling: "#2a9d3a" };
 const started = performance.now();
 
 const machine = await describeMachine();
@@ -67,7 +67,7 @@ try {
   const three: ContenderKey[] = ["feed", "node", "ceiling"];
   for (const key of all)
     results.writePath[key] = await attempt(`write path, ${CONTENDERS[key].label}`, () => measureWritePath(key, emulator));
-  for (const key of three)
+  for (const key of ["feed", "feedSse", "node", "ceiling"] as const)
     results.fanout[key] = await attempt(`paced fan-out, ${CONTENDERS[key].label}`, () => measureFanout(key, emulator));
   for (const key of three)
     results.idleMemory[key] = await attempt(`idle memory, ${CONTENDERS[key].label}`, () => measureIdleMemory(key, emulator));
@@ -81,7 +81,7 @@ results.durationSeconds = (performance.now() - started) / 1000;
 
 await mkdir(OUTPUT, { recursive: true });
 await Bun.write(`${OUTPUT}results.json`, `${JSON.stringify(results, null, 2)}\n`);
-const series = (["feed", "node", "ceiling"] as const).flatMap((key) => {
+const series = (["feed", "feedSse", "node", "ceiling"] as const).flatMap((key) => {
   const figures = results.fanout[key];
   if (!figures) return [];
   const points = figures.steps.map((step) => ({ rate: step.rate, p50: step.latency.p50, p99: step.latency.p99, keptUp: step.keptUp }));

@@ -3,10 +3,12 @@ import { LoadRig, type MeasuredPids } from "./load/load-rig.ts";
 import type { WriterSpec } from "./load/protocol.ts";
 
 /** The servers `bun run bench` compares, all measured in the same run on the same emulator. */
-export type ContenderKey = "feed" | "feedNoGroupCommit" | "node" | "ceiling";
+export type ContenderKey = "feed" | "feedSse" | "feedNoGroupCommit" | "node" | "ceiling";
 
 export const CONTENDERS: Record<ContenderKey, { label: string; usesDatabase: boolean }> = {
   feed: { label: "mongo-feed", usesDatabase: true },
+  /** The same server, its clients reading GET /feed as Server-Sent Events. */
+  feedSse: { label: "mongo-feed over SSE", usesDatabase: true },
   feedNoGroupCommit: { label: "mongo-feed, group commit off", usesDatabase: true },
   node: { label: "Node reference", usesDatabase: true },
   ceiling: { label: "bare Bun ceiling", usesDatabase: false },
@@ -20,6 +22,8 @@ export type Running = {
   server: ServerProcess;
   http: string;
   ws: string;
+  /** Where its clients connect: the WebSocket, or GET /feed (SSE) for `feedSse`. */
+  feedUrl: string;
   load: LoadRig;
   pids: MeasuredPids;
   /** POSTs to the server. */
@@ -43,6 +47,7 @@ function spawn(key: ContenderKey, uri: string, feedSettings: Record<string, stri
   const feed = profile ? ["bun", "--cpu-prof-md", `--cpu-prof-dir=${profile}`, "src/index.ts"] : ["bun", "src/index.ts"];
   switch (key) {
     case "feed":
+    case "feedSse":
       return ServerProcess.spawn({ MONGODB_URI: uri, ...FEED_BENCH_ENV, ...feedSettings }, feed);
     case "feedNoGroupCommit":
       return ServerProcess.spawn({ MONGODB_URI: uri, ...FEED_BENCH_ENV, ...feedSettings, POST_GROUP_COMMIT: "false" }, feed);
@@ -81,6 +86,7 @@ export async function withContender<T>(
       server,
       http,
       ws,
+      feedUrl: key === "feedSse" ? `${http.replace(/\/$/, "")}/feed` : ws,
       load,
       pids: CONTENDERS[key].usesDatabase ? { server: server.process.pid, emulator: emulator.pid } : { server: server.process.pid },
       postWriter,

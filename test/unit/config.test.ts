@@ -34,6 +34,7 @@ describe("loadConfig", () => {
         maxConnections: 18_976, // the 20,000 open files minus 1,024 kept back
         maxConnectionsPerIp: 1_000,
         idleTimeoutSeconds: 60,
+        sseHeartbeatSeconds: 15,
         trustProxy: { hops: "none" },
         authJwtSecret: undefined,
         authJwksUrl: undefined,

@@ -6,15 +6,16 @@ import { isUpgrade } from "../route.ts";
 import { matchedRoute, type Step } from "./exchange.ts";
 
 /**
- * The route's declared access against the request's token: HTTP routes refuse at once (401,
- * 403, 503); a WebSocket handshake hands a refused token on, to be closed in-band.
+ * The route's declared access against the request's token: HTTP routes (event streams included)
+ * refuse at once (401, 403, 503); a WebSocket handshake hands a refused token on, to be closed in-band.
  */
 export function authenticate(gate: AccessGate, observations: Observations): Step {
   return async (exchange, next) => {
     const { route, url } = matchedRoute(exchange);
     const { request } = exchange;
-    // A plain GET of a WebSocket route (the page at /) carries no token and needs none.
-    if (route.websocket && !isUpgrade(request)) return next();
+    // A plain GET of a WebSocket route (the page at /) carries no token and needs none; an event stream does.
+    const handshake = route.websocket === true && isUpgrade(request);
+    if (route.websocket && !handshake && !route.eventStream) return next();
     const decision = await gate.check(route.access, route.websocket ? tokenFromHandshake(request, url) : tokenFromAuthorization(request));
     if (decision.ok) {
       exchange.identity = decision.identity;
@@ -22,11 +23,11 @@ export function authenticate(gate: AccessGate, observations: Observations): Step
     }
     observations.emit({
       type: "access-refused",
-      transport: route.websocket ? "websocket" : "http",
+      transport: handshake ? "websocket" : "http",
       failure: decision.failure,
       description: decision.description,
     });
-    if (route.websocket) {
+    if (handshake) {
       exchange.refused = decision;
       return next();
     }

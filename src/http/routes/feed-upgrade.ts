@@ -3,31 +3,17 @@ import type { AccessDecision } from "../../auth/access-gate.ts";
 import { FEED_SUBPROTOCOL, requestedSubprotocols } from "../../auth/bearer-token.ts";
 import type { ChangeFeed } from "../../feed/change-feed.ts";
 import type { CapReached, ConnectionCaps } from "../../feed/connection-caps.ts";
-import { clusterTimeOf, wallClockMsOf } from "../../feed/position.ts";
+import { placeSince } from "../../feed/since-placement.ts";
 import type { FeedSocketData } from "../../feed/socket-data.ts";
 import type { Observations } from "../../observability/observations.ts";
 import { CloseCodes } from "../../protocol/close-codes.ts";
 import { canonicalFilter } from "../../protocol/filter.ts";
-import type { ResyncReason } from "../../protocol/frames.ts";
 import { FeedQuerySchema } from "../../protocol/requests.ts";
 import { HttpProblem } from "../problem.ts";
 import { defineRoute, isUpgrade, type Route, type RouteContext } from "../route.ts";
 import { livePageResponse } from "./live-page.ts";
 
 export type FeedUpgradeOptions = { feed: ChangeFeed; caps: ConnectionCaps; observations: Observations };
-
-/**
- * How far ahead of this machine's clock a position's cluster time may be (clock skew between
- * hosts) and still be waited for; anything further ahead is not a position of this feed.
- */
-export const FUTURE_TOLERANCE_MS = 5_000;
-
-/**
- * How long a handshake waits for this instance's stream to reach a position another instance
- * handed out a moment ago (idle getMores return every 250 ms, so a healthy stream is there in
- * well under this). Never longer, whatever the position claims.
- */
-export const CATCH_UP_WAIT_MS = 2_000;
 
 /** RFC 6455 allows 123 bytes of close reason. */
 const MAX_CLOSE_REASON_BYTES = 123;
@@ -36,15 +22,23 @@ const notAWebSocket = () =>
   new HttpProblem(426, "This is the WebSocket feed; connect with a WebSocket client (ws://host/)", { headers: { Upgrade: "websocket" } });
 
 // A refused handshake also closes its HTTP connection, so it gives its descriptor back at once.
-const capProblems: Record<CapReached, (caps: ConnectionCaps) => HttpProblem> = {
+export const capProblems: Record<CapReached, (caps: ConnectionCaps) => HttpProblem> = {
   total: () =>
-    new HttpProblem(503, "This server holds as many WebSocket connections as it can; retry later or connect to another instance", {
-      headers: { "Retry-After": "5", Connection: "close" },
-    }),
+    new HttpProblem(
+      503,
+      "This server holds as many feed connections (WebSocket and SSE) as it can; retry later or connect to another instance",
+      {
+        headers: { "Retry-After": "5", Connection: "close" },
+      },
+    ),
   "per-address": (caps) =>
-    new HttpProblem(429, `Too many WebSocket connections from your address (at most ${caps.limits.perAddress}); close some first`, {
-      headers: { "Retry-After": "10", Connection: "close" },
-    }),
+    new HttpProblem(
+      429,
+      `Too many feed connections (WebSocket and SSE) from your address (at most ${caps.limits.perAddress}); close some first`,
+      {
+        headers: { "Retry-After": "10", Connection: "close" },
+      },
+    ),
 };
 
 type Context = Pick<RouteContext, "request" | "server" | "clientAddress">;
@@ -55,15 +49,6 @@ type Socket = Omit<FeedSocketData, "clientAddress">;
  * GET / is the live page, whatever its query.
  */
 export function feedUpgradeRoute({ feed, caps, observations }: FeedUpgradeOptions): Route {
-  /** Whether the socket must be told `resync` at once, because this stream cannot place `since`. */
-  async function placeSince(since: string | undefined): Promise<ResyncReason | undefined> {
-    const time = since === undefined ? undefined : clusterTimeOf(since);
-    if (time === undefined || time <= feed.streamTime) return undefined; // the history decides
-    if (wallClockMsOf(time) > Date.now() + FUTURE_TOLERANCE_MS) return "position-unknown";
-    // A moment ahead: another instance's stream may simply be ahead of this one.
-    return (await feed.waitForTime(time, CATCH_UP_WAIT_MS)) ? undefined : "position-unknown";
-  }
-
   /**
    * Every socket, refused ones too (they hold a descriptor until closed), takes a connection
    * slot from the upgrade on; its close callback gives it back. Past a cap, the answer is an
@@ -125,7 +110,7 @@ export function feedUpgradeRoute({ feed, caps, observations }: FeedUpgradeOption
       if (refused) return upgrade(context, () => ({ since: undefined, filter: {}, refusal: tokenRefusal(refused) }));
       const { since, access_token: _token, ...filter } = query;
       return upgrade(context, async () => {
-        const resync = await placeSince(since);
+        const resync = await placeSince(feed, since);
         return { since, filter: canonicalFilter(filter), ...(resync ? { resync } : {}), ...(identity ? { identity } : {}) };
       });
     },

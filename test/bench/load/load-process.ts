@@ -13,6 +13,8 @@ export class LoadProcess implements AsyncDisposable {
   constructor() {
     this.#child = Bun.spawn(["bun", "test/bench/load/load-fixture.ts"], {
       cwd: repoRoot,
+      // Bun's fetch opens at most 256 connections at once by default: each SSE client holds one.
+      env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" },
       stdio: ["ignore", "inherit", "inherit"],
       serialization: "json",
       ipc: (reply: LoadReply) => this.#replies.shift()?.(reply),

@@ -1,14 +1,18 @@
+import { EventStreamReader } from "./event-stream-reader.ts";
 import { clock, SEQUENCE_MARK } from "./protocol.ts";
 
 const CONNECT_BATCH = 500;
 
+/** A client of either transport: a WebSocket (ws:// URL) or an event stream (http:// URL). */
+type Client = { readonly isOpen: boolean; close(): void };
+
 /**
- * The load process's WebSocket clients. Each one only counts its frames (parsing them all
+ * The load process's clients: WebSockets, or Server-Sent Events streams for an http:// URL. Each one only counts its frames (parsing them all
  * would make the clients the bottleneck); every `sampleEvery`-th one also notes when each
  * frame arrived and which write it came from (the sequence number in the post's content).
  */
 export class SocketGroup {
-  #sockets: WebSocket[] = [];
+  #sockets: Client[] = [];
   #frames = 0;
   #closes = 0;
   #closing = false;
@@ -27,7 +31,7 @@ export class SocketGroup {
   }
 
   get open(): number {
-    return this.#sockets.filter((socket) => socket.readyState === WebSocket.OPEN).length;
+    return this.#sockets.filter((socket) => socket.isOpen).length;
   }
 
   async connect(url: string, count: number, sampleEvery: number): Promise<void> {
@@ -68,6 +72,7 @@ export class SocketGroup {
   }
 
   #open(url: string, sampled: boolean): Promise<void> {
+    if (url.startsWith("http")) return this.#openEventStream(url, sampled);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const socket = new WebSocket(url);
     socket.onmessage = sampled ? (event) => this.#sampledFrame(event.data) : () => this.#frame();
@@ -76,8 +81,21 @@ export class SocketGroup {
     socket.onclose = () => {
       if (!this.#closing) this.#closes++;
     };
-    this.#sockets.push(socket);
+    this.#sockets.push({
+      get isOpen() {
+        return socket.readyState === WebSocket.OPEN;
+      },
+      close: () => socket.close(),
+    });
     return promise;
+  }
+
+  async #openEventStream(url: string, sampled: boolean): Promise<void> {
+    const onFrame = sampled ? (data: string) => this.#sampledFrame(data) : () => this.#frame();
+    const reader = await EventStreamReader.open(url, onFrame, () => {
+      if (!this.#closing) this.#closes++;
+    });
+    this.#sockets.push(reader);
   }
 
   #frame(): void {

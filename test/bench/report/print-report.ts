@@ -41,6 +41,8 @@ function rows<T>(keys: ContenderKey[], figures: Partial<Record<ContenderKey, T>>
 const RATIO_LABELS = { ceiling: "ceiling", node: "Node", feedNoGroupCommit: "group commit off" } as const;
 const ALL: ContenderKey[] = ["feed", "feedNoGroupCommit", "node", "ceiling"];
 const THREE: ContenderKey[] = ["feed", "node", "ceiling"];
+/** The fan-out also runs this server's clients over SSE (GET /feed). */
+const FANOUT: ContenderKey[] = ["feed", "feedSse", "node", "ceiling"];
 const PROCESSES = ["server", "emulator", "clients", "writer"] as const;
 
 /** The printed report of `bun run bench`: one table per scenario, then the issue's targets. */
@@ -107,7 +109,7 @@ export function printReport(results: BenchResults): string {
   );
 
   const f = settings.fanout;
-  const stepRows = THREE.flatMap((key) =>
+  const stepRows = FANOUT.flatMap((key) =>
     (fanout[key]?.steps ?? []).map((step) => [
       CONTENDERS[key].label,
       number(step.rate),
@@ -141,12 +143,12 @@ export function printReport(results: BenchResults): string {
       stepRows,
     ),
   );
-  for (const key of THREE) if (fanout[key]) out.push(`   ${CONTENDERS[key].label}: ${fanout[key].stoppedBecause}`);
+  for (const key of FANOUT) if (fanout[key]) out.push(`   ${CONTENDERS[key].label}: ${fanout[key].stoppedBecause}`);
   const at200 = (value: (step: NonNullable<ReturnType<typeof stepAt>>) => number) => (figures: NonNullable<typeof fanout.feed>) => {
     const step = stepAt(figures, 200);
     return step ? value(step) : Number.NaN;
   };
-  const paced = rows(THREE, fanout);
+  const paced = rows(FANOUT, fanout);
   out.push(
     table(
       "   summary (saturation: the most frames/s delivered at any rate; only a lower bound for a server that never fell behind)",

@@ -53,6 +53,9 @@ export function checkTargets(results: BenchResults, pacedRate = 200): TargetChec
   const perSocketKiB = idleMemory.feed ? idleMemory.feed.bytesPerSocket / 1024 : undefined;
   const soakGrowth = soak.feed?.maxGrowth;
   const binaryMs = startup?.binary.medianMs;
+  const sseStep = stepAt(fanout.feedSse, pacedRate);
+  const sseCpuRatio = ratio(sseStep?.serverCpuMsPerThousandFrames, feedStep?.serverCpuMsPerThousandFrames);
+  const sseP99Ratio = ratio(sseStep?.latency.p99, feedStep?.latency.p99);
   return [
     {
       target: `CPU per 1,000 frames at ${pacedRate}/s ≤ 1.10× the ceiling`,
@@ -77,6 +80,16 @@ export function checkTargets(results: BenchResults, pacedRate = 200): TargetChec
       target: "RSS within 10% over the soak (max growth)",
       measured: show(soakGrowth && soakGrowth * 100, 1, "%"),
       met: check(soakGrowth, (v) => v <= 0.1),
+    },
+    {
+      target: `SSE fan-out: CPU per 1,000 frames at ${pacedRate}/s ≤ 2× the WebSocket's (issue 18)`,
+      measured: show(sseCpuRatio, 2, "×"),
+      met: check(sseCpuRatio, (v) => v <= 2),
+    },
+    {
+      target: `SSE fan-out: commit → receipt p99 at ${pacedRate}/s ≤ 2× the WebSocket's (issue 18)`,
+      measured: show(sseP99Ratio, 2, "×"),
+      met: check(sseP99Ratio, (v) => v <= 2),
     },
     {
       target: "compiled binary listening ≤ 300 ms after start (median)",

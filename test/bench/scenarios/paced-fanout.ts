@@ -34,10 +34,11 @@ export type FanoutFigures = {
  * rates (the ceiling, which has no database, gets POSTs at the same pace), a few seconds each,
  * until the server falls behind (or the writer cannot keep the pace).
  */
-export async function measureFanout(key: ContenderKey, emulator: Emulator): Promise<FanoutFigures> {
-  const { clients, rates, stepSeconds, sampleEvery, drainMs, maxInFlight } = SETTINGS.fanout;
-  return withContender(key, emulator, `bench_fanout_${key}`, async ({ load, ws, directWriter, pids }) => {
-    await load.connect(ws, clients, sampleEvery);
+export async function measureFanout(key: ContenderKey, emulator: Emulator, includeRate = (_rate: number) => true): Promise<FanoutFigures> {
+  const { clients, stepSeconds, sampleEvery, drainMs, maxInFlight } = SETTINGS.fanout;
+  const rates = SETTINGS.fanout.rates.filter(includeRate);
+  return withContender(key, emulator, `bench_fanout_${key}`, async ({ load, feedUrl, directWriter, pids }) => {
+    await load.connect(feedUrl, clients, sampleEvery);
     await load.run(directWriter, { kind: "paced", rate: 20, seconds: 1, maxInFlight }, 10_000, pids); // warm-up
     const steps: FanoutStep[] = [];
     let stoppedBecause = "kept up with every rate (its saturation is higher than measured)";
