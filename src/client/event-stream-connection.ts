@@ -1,3 +1,4 @@
+import { createParser } from "eventsource-parser";
 import { ABNORMAL_CLOSURE, type Connection, type ConnectionEvents } from "./connection.ts";
 
 /** Refusals asking again cannot help, as the WebSocket's terminal close codes (4000 + the HTTP status). */
@@ -45,20 +46,19 @@ export function openEventStreamConnection(
     }
     if (closed) return;
     events.open();
+    // The event-stream format (fields, line endings, comments) is read by a parser made for it.
+    const parser = createParser({
+      onEvent({ data }) {
+        if (closed) return;
+        const close = closeFrame(data);
+        if (close) finish(close);
+        else events.message(data);
+      },
+    });
     try {
       const decoder = new TextDecoder();
-      let buffered = "";
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffered = (buffered + decoder.decode(chunk, { stream: true })).replace(/\r\n?/g, "\n");
-        let end: number;
-        while (!closed && (end = buffered.indexOf("\n\n")) >= 0) {
-          const data = dataOf(buffered.slice(0, end));
-          buffered = buffered.slice(end + 2);
-          if (data === undefined) continue; // retry, comments (heartbeats)
-          const close = closeFrame(data);
-          if (close) return finish(close);
-          events.message(data);
-        }
+        parser.feed(decoder.decode(chunk, { stream: true }));
         if (closed) return;
       }
     } catch {
@@ -73,13 +73,6 @@ export function openEventStreamConnection(
       finish({ code, reason });
     },
   };
-}
-
-/** The `data:` of one event block, or undefined when it has none. */
-function dataOf(block: string): string | undefined {
-  const lines = block.split("\n").filter((line) => line.startsWith("data:"));
-  if (lines.length === 0) return undefined;
-  return lines.map((line) => line.slice(line.startsWith("data: ") ? 6 : 5)).join("\n");
 }
 
 /** The stream's final `{"type":"close","code","reason"}` frame, if `data` is one. */

@@ -114,7 +114,7 @@ export class FeedStreams implements Publisher {
     clearImmediate(this.#flush);
     this.#flush = undefined;
     for (const [topic, events] of this.#pending) {
-      const chunk = events.length === 1 ? events[0]! : Buffer.concat(events);
+      const chunk = events.length === 1 && events[0] ? events[0] : Buffer.concat(events);
       for (const stream of this.#byTopic.get(topic) ?? []) this.#send(stream, chunk);
     }
     this.#pending.clear();
@@ -159,18 +159,19 @@ export class FeedStreams implements Publisher {
     }
     const subscription = this.options.filters.join(request.filter);
     stream.subscription = subscription;
-    if (request.since !== undefined && !this.#replay(stream, request, subscription)) {
-      return this.#ended(stream, CloseCodes.tryAgainLater, queuedBytes(stream));
+    if (request.since !== undefined && !this.#replay(stream, request.since, request.resync, subscription)) {
+      this.#ended(stream, CloseCodes.tryAgainLater, queuedBytes(stream));
+      return;
     }
-    let subscribers = this.#byTopic.get(subscription.topic);
-    if (!subscribers) this.#byTopic.set(subscription.topic, (subscribers = new Set()));
+    const subscribers = this.#byTopic.get(subscription.topic) ?? new Set<FeedStream>();
+    this.#byTopic.set(subscription.topic, subscribers);
     subscribers.add(stream);
     this.#heartbeat ??= setInterval(() => this.#beat(), this.options.heartbeatSeconds * 1000);
   }
 
   /** Enqueues what the stream missed after `since` (or a resync); false when the replay passed the send buffer limit. */
-  #replay(stream: FeedStream, request: StreamRequest, subscription: Subscription): boolean {
-    const replay = request.resync ?? this.options.history.framesAfter(request.since!, subscription.filter);
+  #replay(stream: FeedStream, since: string, resync: StreamRequest["resync"], subscription: Subscription): boolean {
+    const replay = resync ?? this.options.history.framesAfter(since, subscription.filter);
     if (typeof replay === "string") {
       const frame = resyncFrame(replay);
       stream.controller.enqueue(sseEvent(frame));
@@ -203,7 +204,8 @@ export class FeedStreams implements Publisher {
     try {
       stream.controller.enqueue(bytes);
     } catch {
-      return this.#ended(stream, "client-left"); // cancelled under us: the reader is gone
+      this.#ended(stream, "client-left"); // cancelled under us: the reader is gone
+      return;
     }
     this.#limitCheck ??= setTimeout(() => {
       this.#limitCheck = undefined;
@@ -226,7 +228,8 @@ export class FeedStreams implements Publisher {
   /** Arms the expiry timer; false when the token already expired (the stream is ended with 4001). */
   #arm(stream: FeedStream): boolean {
     clearTimeout(stream.expiryTimer);
-    const delay = stream.identity!.expiresAt - Date.now();
+    if (!stream.identity) return true;
+    const delay = stream.identity.expiresAt - Date.now();
     if (delay <= 0) {
       this.#ended(stream, { code: CloseCodes.tokenExpired.code, reason: CloseCodes.tokenExpired.reason });
       return false;

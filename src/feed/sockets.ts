@@ -165,14 +165,14 @@ export class FeedSockets implements Publisher {
       dropped: relief.drop.length,
     });
     for (const held of relief.drop) {
-      if (streams.has(held)) this.#streams!.drop(held as FeedStream);
+      if (streams.has(held)) this.#streams?.drop(held as FeedStream);
       else this.#drop(held as FeedSocket);
     }
     for (const held of relief.close) {
       if (!streams.has(held)) this.#close(held as FeedSocket, CloseCodes.serverOverloaded);
       else {
-        this.#budget.closing(open.find((entry) => entry.socket === held)!.bytes);
-        this.#streams!.close(held as FeedStream);
+        this.#budget.closing(open.find((entry) => entry.socket === held)?.bytes ?? 0);
+        this.#streams?.close(held as FeedStream);
       }
     }
   }

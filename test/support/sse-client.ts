@@ -92,8 +92,7 @@ export class SseClient implements AsyncDisposable {
     try {
       for await (const chunk of this.response.body) {
         buffered += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf("\n\n")) >= 0) {
+        for (let end = buffered.indexOf("\n\n"); end >= 0; end = buffered.indexOf("\n\n")) {
           this.#block(buffered.slice(0, end));
           buffered = buffered.slice(end + 2);
         }

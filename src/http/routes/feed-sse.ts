@@ -35,7 +35,7 @@ export function feedRoute(options: FeedRouteOptions): Route {
     eventStream: true,
     query: FeedQuerySchema,
     onInvalidQuery(issues, context) {
-      if (isUpgrade(context.request)) return websocket.onInvalidQuery!(issues, context);
+      if (isUpgrade(context.request) && websocket.onInvalidQuery) return websocket.onInvalidQuery(issues, context);
       throw validationProblem("The query is not valid", issues);
     },
     responses: {

@@ -33,8 +33,7 @@ export class EventStreamReader {
       for await (const chunk of body) {
         buffered += decoder.decode(chunk, { stream: true });
         let start = 0;
-        let end: number;
-        while ((end = buffered.indexOf("\n\n", start)) >= 0) {
+        for (let end = buffered.indexOf("\n\n", start); end >= 0; end = buffered.indexOf("\n\n", start)) {
           const data = buffered.indexOf("data: ", start);
           if (data >= 0 && data < end) this.onFrame(buffered.slice(data + 6, end));
           start = end + 2;
