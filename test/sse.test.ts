@@ -134,7 +134,7 @@ describe("limits and ends", () => {
     expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
     const refusedSocket = await rawRequest(
       capped.http,
-      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: feed.localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
     );
     expect(refusedSocket.status).toBe(429);
     // Ending the stream gives its slot back.
