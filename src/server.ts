@@ -116,7 +116,13 @@ export async function startFeedServer({ config, client, log, observations, signa
     throw error;
   }
 
-  const reachability = new MongoReachability(client, observations, () => readiness.check());
+  // A stream reading from the primary follows a newly elected one (its cursor stays on the old member).
+  const reachability = new MongoReachability(
+    client,
+    observations,
+    () => readiness.check(),
+    () => feed.primaryElected(),
+  );
   const readiness = new Readiness({ feed, reachability, observations, stalledAfterMs: STALLED_AFTER_MS });
   const hosts = new HostPolicy(config.allowedHosts, gate.authOn);
   const routes: Route[] = [

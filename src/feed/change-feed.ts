@@ -81,6 +81,8 @@ export class ChangeFeed {
   #lastHead: ResumeToken | undefined;
   #source: ImageSource | undefined;
   #progressedAt = performance.now();
+  /** A new primary was elected while the stream reads from the primary: it moves there after its batch. */
+  #primaryMoved = false;
 
   constructor(private readonly options: ChangeFeedOptions) {
     this.#established.promise.catch(() => {}); // observed by whoever awaits `established`
@@ -114,6 +116,18 @@ export class ChangeFeed {
   /** The cluster time up to which every event has been seen. */
   get streamTime(): bigint {
     return this.#streamTime;
+  }
+
+  /**
+   * A new primary was elected. A cursor stays on the member that opened it (mongod 4.2+ keeps reads
+   * going through a step-down), so a stream meant to read from the primary would go on reading from
+   * the old one, now a secondary that may lag or stop replicating while it still answers every
+   * getMore (nothing for StreamStuck to see). That stream is replaced, from its position, by one on
+   * the new primary.
+   */
+  primaryElected(): void {
+    const mode = this.options.readPreference ?? "primary";
+    if (mode === "primary" || mode === "primaryPreferred") this.#primaryMoved = true;
   }
 
   /** Resolves true once every event up to `time` has been seen, false after `timeoutMs`. */
@@ -178,6 +192,7 @@ export class ChangeFeed {
         prepared = true;
         const source = this.#source;
         const { pipeline, options } = feedWatch(source);
+        this.#primaryMoved = false; // this stream selects the primary there is now
         stream = this.options.collection.watch<StoredPost, PostsChange>(pipeline, {
           ...options,
           ...(startAfter ? { startAfter } : {}), // an undefined key would reach the server as null
@@ -206,6 +221,8 @@ export class ChangeFeed {
           if (ready) await ready;
           if (stream.bufferedCount() === 0) startAfter = this.#batchEnded(stream) ?? startAfter;
           if (!change) this.#established.resolve(); // caught up; later calls are no-ops
+          // Between batches, so the stream on the new primary starts exactly where this one ended.
+          if (this.#primaryMoved && stream.bufferedCount() === 0) break;
           change = await this.#next(stream);
           this.#progressedAt = performance.now();
           attempt = 0; // a getMore went through: the stream is healthy again, so backoff starts over

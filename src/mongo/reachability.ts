@@ -21,8 +21,16 @@ export class MongoReachability {
   #primary: string | undefined;
   #primaryLostAt: number | undefined;
   readonly #stop: () => void;
+  readonly #onNewPrimary: () => void;
 
-  constructor(client: MongoClient, observations: Observations, onChange: () => void) {
+  constructor(
+    client: MongoClient,
+    observations: Observations,
+    onChange: () => void,
+    /** A new primary was elected (not the first one discovered). */
+    onNewPrimary: () => void = () => {},
+  ) {
+    this.#onNewPrimary = onNewPrimary;
     const topologyChanged = (event: TopologyDescriptionChangedEvent) => {
       const servers = [...event.newDescription.servers.values()];
       const reachable = servers.some((server) => DATA_BEARING.has(server.type));
@@ -87,5 +95,6 @@ export class MongoReachability {
       primary: primary.address,
       withoutPrimaryMs: lostAt === undefined ? 0 : performance.now() - lostAt,
     });
+    this.#onNewPrimary();
   }
 }
