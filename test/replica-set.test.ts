@@ -117,6 +117,12 @@ for (const { readPreference, fault, streamWaits } of elections) {
     );
     expect(seriesValue(afterwards, "mongo_feed_mongodb_without_primary_seconds_total")).toBeGreaterThan(0);
     expect(seriesValue(afterwards, "mongo_feed_mongodb_primary")).toBe(1);
+    // Ready again, with a primary (the stream may first move to it: readiness follows within its sweep).
+    await feed.observed.waitFor(
+      "readiness-changed",
+      (seen) => seen.ready && seen.primary && feed.observed.all.indexOf(seen) > feed.observed.all.indexOf(elected),
+      10_000,
+    );
     expect((await fetch(`${feed.http}/health/ready`)).status).toBe(200);
     follower.close();
   }, 60_000);

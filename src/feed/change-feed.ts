@@ -82,6 +82,8 @@ export class ChangeFeed {
   #source: ImageSource | undefined;
   #progressedAt = performance.now();
   /** A new primary was elected while the stream reads from the primary: it moves there after its batch. */
+  /** Set while a `#next` waits: what a newly elected primary does to that wait. */
+  #onPrimaryElected: (() => void) | undefined;
   #primaryMoved = false;
 
   constructor(private readonly options: ChangeFeedOptions) {
@@ -128,6 +130,7 @@ export class ChangeFeed {
   primaryElected(): void {
     const mode = this.options.readPreference ?? "primary";
     if (mode === "primary" || mode === "primaryPreferred") this.#primaryMoved = true;
+    this.#onPrimaryElected?.();
   }
 
   /** Resolves true once every event up to `time` has been seen, false after `timeoutMs`. */
@@ -263,9 +266,19 @@ export class ChangeFeed {
     if (!this.#everEstablished) return next;
     const { promise: stuck, reject } = Promise.withResolvers<never>();
     const stuckAfterMs = this.options.stuckAfterMs ?? 3_000;
-    const timer = setTimeout(() => reject(new StreamStuck(stuckAfterMs)), stuckAfterMs);
+    let timer = setTimeout(() => reject(new StreamStuck(stuckAfterMs)), stuckAfterMs);
+    // Once a new primary is known, an answer still missing after two idle getMores is not coming (its member
+    // is gone, and the driver waits for it to kill the old cursor there): no need to sit out the rest.
+    this.#onPrimaryElected = () => {
+      clearTimeout(timer);
+      const graceMs = 2 * (this.options.maxAwaitTimeMS ?? 250);
+      timer = setTimeout(() => reject(new StreamStuck(graceMs)), graceMs);
+    };
     next.catch(() => {}); // a stuck stream's late failure has nobody left to tell
-    return Promise.race([next, stuck]).finally(() => clearTimeout(timer));
+    return Promise.race([next, stuck]).finally(() => {
+      clearTimeout(timer);
+      this.#onPrimaryElected = undefined;
+    });
   }
 
   /**

@@ -12,19 +12,26 @@ export interface Listening {
 /** Listens on 127.0.0.1:`port` (0 picks a free one); throws when the port is taken. */
 export function listen(state: EmulatorState, port: number): Listening {
   const sockets = new Set<Socket<Connection>>();
+  let closed = false;
   const listener: TCPSocketListener<Connection> = Bun.listen<Connection>({
     hostname: "127.0.0.1",
     port,
     socket: {
       open(socket) {
+        // A connection accepted as the member stops would otherwise wait forever for its handshake's answer:
+        // a stopped mongod's sockets are closed by the kernel, so this one is too.
+        if (closed) {
+          socket.terminate();
+          return;
+        }
         socket.data = new Connection(state, socket);
         sockets.add(socket);
       },
       data(socket, chunk) {
-        socket.data.onData(chunk);
+        socket.data?.onData(chunk);
       },
       drain(socket) {
-        socket.data.onDrain();
+        socket.data?.onDrain();
       },
       close(socket) {
         sockets.delete(socket);
@@ -39,8 +46,12 @@ export function listen(state: EmulatorState, port: number): Listening {
   return {
     port: listener.port,
     close() {
+      closed = true;
       listener.stop(true);
-      for (const socket of sockets) socket.data?.onClose();
+      for (const socket of sockets) {
+        socket.data?.onClose();
+        socket.terminate(); // whatever stop(true) left open: the peers see the sockets close
+      }
       sockets.clear();
     },
   };
