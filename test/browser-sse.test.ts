@@ -1,7 +1,7 @@
 // Defends issue 18 in a real browser (Debian's chromium): new EventSource("/feed") receives the feed, and its own reconnect with Last-Event-ID, landing on another instance, misses nothing and repeats nothing; behind a proxy that refuses the upgrade the live page falls back to SSE by itself and shows it.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { ensureChromium } from "./support/chromium.ts";
+import { expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { useBrowser } from "./support/browser.ts";
 import { listAll } from "./support/feed-view.ts";
 import { useMongo } from "./support/harness.ts";
 import { uniqueDatabase } from "./support/mongo-target.ts";
@@ -11,27 +11,7 @@ import { connectDriver, postJson, startTestFeed } from "./support/test-feed.ts";
 import { UpgradeRefusingProxy } from "./support/upgrade-refusing-proxy.ts";
 
 const mongo = useMongo();
-let browser: Browser;
-
-beforeAll(async () => {
-  // The same flags as test/browser.test.ts: a root, sandbox-less, offline machine.
-  browser = await chromium.launch({
-    executablePath: ensureChromium(),
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-}, 600_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const chrome = useBrowser();
 
 type Received = { data: string; lastEventId: string };
 
@@ -69,7 +49,7 @@ const receivedInserts = (page: Page, count: number) =>
 
 test('new EventSource("/feed") receives each post with its position as lastEventId', async () => {
   await using server = await startTestFeed(mongo.uri(uniqueDatabase("browser_sse")));
-  const page = await browser.newPage();
+  const page = await chrome.browser.newPage();
   await page.goto(server.http);
   await openEventSource(page, "/feed");
   const { id } = (await (await postJson(server.http, { author: "ada", content: "to the browser" })).json()) as { id: string };
@@ -88,7 +68,7 @@ test("EventSource's own reconnect with Last-Event-ID lands on another instance a
   await using b = await startTestFeed(uri);
   const first = new URL(a.http);
   using proxy = new TcpProxy({ hostname: first.hostname, port: Number(first.port) });
-  const page = await browser.newPage();
+  const page = await chrome.browser.newPage();
   await page.goto(`http://127.0.0.1:${proxy.port}/`);
   await openEventSource(page, "/feed");
 
@@ -114,7 +94,7 @@ test("EventSource's own reconnect with Last-Event-ID lands on another instance a
 test("behind a proxy that refuses the upgrade, the live page falls back to Server-Sent Events and shows every post", async () => {
   await using server = await startTestFeed(mongo.uri(uniqueDatabase("browser_fallback")));
   using proxy = new UpgradeRefusingProxy(server.http);
-  const page = await browser.newPage();
+  const page = await chrome.browser.newPage();
   await page.goto(proxy.url);
   await page.locator('[data-testid="state"][data-state="live"]').waitFor();
   expect(await page.locator('[data-testid="transport"]').getAttribute("data-transport")).toBe("sse");

@@ -1,8 +1,8 @@
 // Defends: the live page at GET / works in a real browser: a post made in one page appears in another, both catch up after a server restart with nothing missing or doubled, and content is shown as text, never HTML.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { ensureChromium } from "./support/chromium.ts";
+import type { Page } from "playwright-core";
+import { useBrowser } from "./support/browser.ts";
 import { listAll } from "./support/feed-view.ts";
 import { useMongo } from "./support/harness.ts";
 import { uniqueDatabase } from "./support/mongo-target.ts";
@@ -13,28 +13,7 @@ import { connectDriver } from "./support/test-feed.ts";
 
 const mongo = useMongo();
 const artifacts = new URL("../test-artifacts/", import.meta.url).pathname;
-let browser: Browser;
-
-beforeAll(async () => {
-  // Debian's chromium (installed here when missing), never a downloaded browser. The flags keep a
-  // root, sandbox-less, offline machine quiet: no background connections to Google's hosts.
-  browser = await chromium.launch({
-    executablePath: ensureChromium(),
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-}, 600_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const chrome = useBrowser();
 
 /** The post ids the page shows, in order. */
 const shownIds = (page: Page) =>
@@ -62,7 +41,7 @@ test("two pages: a post made in one appears in the other, both catch up after a 
   using proxy = new TcpProxy({ hostname: first.hostname, port: Number(first.port) });
   const origin = `http://127.0.0.1:${proxy.port}`;
 
-  const context = await browser.newContext();
+  const context = await chrome.browser.newContext();
   const alerts: string[] = [];
   const [writer, reader] = [await context.newPage(), await context.newPage()];
   for (const page of [writer, reader]) {
@@ -122,7 +101,7 @@ test("the page edits and deletes through the API, and both pages follow", async 
   const uri = mongo.uri(uniqueDatabase("browser_edit"));
   await using server = ServerProcess.spawn({ MONGODB_URI: uri });
   const { http } = await server.listening();
-  const context = await browser.newContext();
+  const context = await chrome.browser.newContext();
   const [editor, watcher] = [await context.newPage(), await context.newPage()];
   for (const page of [editor, watcher]) {
     await page.goto(http);

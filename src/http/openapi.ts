@@ -40,6 +40,11 @@ export function openApiDocument(routes: readonly Route[], api: ApiDescription): 
   };
 }
 
+/** Answers the request pipeline may give on any route, before the route itself is reached. */
+const EVERY_ROUTE: Route["responses"] = {
+  421: "the Host is not one this server answers to (ALLOWED_HOSTS), before any CORS grant or upgrade",
+};
+
 function operation(route: Route, api: ApiDescription): Record<string, unknown> {
   const secured = api.authOn && (route.access === "write" || (route.access === "read" && !api.publicRead));
   const parameters = [
@@ -53,7 +58,7 @@ function operation(route: Route, api: ApiDescription): Record<string, unknown> {
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(route.body, "input") } } } } : {}),
     responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, response]) => {
+      Object.entries({ ...route.responses, ...EVERY_ROUTE }).map(([status, response]) => {
         if (typeof response === "string") {
           return [
             status,
