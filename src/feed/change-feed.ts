@@ -8,6 +8,7 @@ import type { Fanout } from "./fanout.ts";
 import { committedAt, feedWatch, toFeedEvent, tokenData, type FeedEvent, type ImageSource, type PostsChange } from "./feed-event.ts";
 import type { HistoryFloor, HistoryView } from "./history.ts";
 import { clusterTimeOf } from "./position.ts";
+import { AnswerWatchdog } from "./answer-watchdog.ts";
 
 export type ChangeFeedOptions = {
   collection: Collection<StoredPost>;
@@ -42,17 +43,6 @@ export type ChangeFeedOptions = {
   checkpointIntervalMs?: number;
 };
 
-/** The change stream gave no answer for too long: it is replaced from its last position. */
-export class StreamStuck extends Error {
-  override get name(): string {
-    return "StreamStuck";
-  }
-
-  constructor(readonly ms: number) {
-    super(`the change stream gave no answer for ${ms} ms; starting a new one from its last position`);
-  }
-}
-
 // Resuming cannot close these gaps: the events in between are gone or the token is unusable.
 const UNRECOVERABLE_GAP_CODES = new Set([
   286 /* ChangeStreamHistoryLost */, 280 /* ChangeStreamFatalError */, 260 /* InvalidResumeToken */,
@@ -82,12 +72,14 @@ export class ChangeFeed {
   #source: ImageSource | undefined;
   #progressedAt = performance.now();
   /** A new primary was elected while the stream reads from the primary: it moves there after its batch. */
-  /** Set while a `#next` waits: what a newly elected primary does to that wait. */
-  #onPrimaryElected: (() => void) | undefined;
   #primaryMoved = false;
+
+  readonly #watchdog: AnswerWatchdog;
 
   constructor(private readonly options: ChangeFeedOptions) {
     this.#established.promise.catch(() => {}); // observed by whoever awaits `established`
+    // Once a new primary is known, an answer still missing after two idle getMores is not coming.
+    this.#watchdog = new AnswerWatchdog({ stuckAfterMs: options.stuckAfterMs ?? 3_000, graceMs: 2 * (options.maxAwaitTimeMS ?? 250) });
   }
 
   /**
@@ -130,7 +122,7 @@ export class ChangeFeed {
   primaryElected(): void {
     const mode = this.options.readPreference ?? "primary";
     if (mode === "primary" || mode === "primaryPreferred") this.#primaryMoved = true;
-    this.#onPrimaryElected?.();
+    this.#watchdog.primaryElected();
   }
 
   /** Resolves true once every event up to `time` has been seen, false after `timeoutMs`. */
@@ -259,26 +251,11 @@ export class ChangeFeed {
     return true;
   }
 
-  /** The stream's next change, or a StreamStuck error once it has taken longer than stuckAfterMs. */
+  /** The stream's next change, or StreamStuck when it is late (see AnswerWatchdog). */
   #next(stream: Stream): Promise<PostsChange | null> {
     const next = stream.tryNext();
     // Before the first stream is up, startup's own timeouts decide (a slow first aggregate is not a stuck stream).
-    if (!this.#everEstablished) return next;
-    const { promise: stuck, reject } = Promise.withResolvers<never>();
-    const stuckAfterMs = this.options.stuckAfterMs ?? 3_000;
-    let timer = setTimeout(() => reject(new StreamStuck(stuckAfterMs)), stuckAfterMs);
-    // Once a new primary is known, an answer still missing after two idle getMores is not coming (its member
-    // is gone, and the driver waits for it to kill the old cursor there): no need to sit out the rest.
-    this.#onPrimaryElected = () => {
-      clearTimeout(timer);
-      const graceMs = 2 * (this.options.maxAwaitTimeMS ?? 250);
-      timer = setTimeout(() => reject(new StreamStuck(graceMs)), graceMs);
-    };
-    next.catch(() => {}); // a stuck stream's late failure has nobody left to tell
-    return Promise.race([next, stuck]).finally(() => {
-      clearTimeout(timer);
-      this.#onPrimaryElected = undefined;
-    });
+    return this.#everEstablished ? this.#watchdog.watch(next) : next;
   }
 
   /**
