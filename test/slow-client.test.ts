@@ -13,6 +13,8 @@ const mongo = useMongo();
 const HEALTHY = 20;
 const POSTS = 2_000;
 const CONTENT_LENGTH = 8_000;
+/** Posts per insert: 20 × 8 KB stays below the 256 KiB send limit a healthy client may hold. */
+const BATCH = 20;
 
 test("a stalled client is closed with 1013 while 20 healthy clients receive everything, in bounded memory", async () => {
   const uri = mongo.uri(uniqueDatabase("slow"));
@@ -50,14 +52,17 @@ test("a stalled client is closed with 1013 while 20 healthy clients receive ever
     const posts = driver.db().collection("posts");
     const content = "x".repeat(CONTENT_LENGTH);
     const ids: string[] = [];
-    for (let batch = 0; batch < POSTS / 100; batch++) {
-      const documents = Array.from({ length: 100 }, (_, n) => ({
+    // In batches smaller than the limit, each one read by the healthy clients before the next: a healthy
+    // client is one that keeps up, even on a loaded machine where this process reads late.
+    for (let batch = 0; batch < POSTS / BATCH; batch++) {
+      const documents = Array.from({ length: BATCH }, (_, n) => ({
         author: "bulk",
         content: `${batch}.${n} ${content}`,
         createdAt: new Date(),
       }));
       const { insertedIds } = await posts.insertMany(documents);
       ids.push(...Object.values(insertedIds).map((id) => id.toHexString()));
+      await Promise.all(healthy.map((client) => client.untilInserts(ids.length, 60_000)));
     }
     await Promise.all(healthy.map((client) => client.untilInserts(ids.length, 60_000)));
     for (const client of healthy) expect(postIds(client.frames)).toEqual(ids);
