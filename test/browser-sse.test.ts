@@ -50,7 +50,8 @@ const receivedInserts = (page: Page, count: number) =>
 test('new EventSource("/feed") receives each post with its position as lastEventId', async () => {
   await using server = await startTestFeed(mongo.uri(uniqueDatabase("browser_sse")));
   const page = await chrome.browser.newPage();
-  await page.goto(server.http);
+  // A page of the server's origin that is not the live page: its own client would open streams too.
+  await page.goto(`${server.http}/health/live`);
   await openEventSource(page, "/feed");
   const { id } = (await (await postJson(server.http, { author: "ada", content: "to the browser" })).json()) as { id: string };
   await receivedInserts(page, 1);
@@ -69,7 +70,8 @@ test("EventSource's own reconnect with Last-Event-ID lands on another instance a
   const first = new URL(a.http);
   using proxy = new TcpProxy({ hostname: first.hostname, port: Number(first.port) });
   const page = await chrome.browser.newPage();
-  await page.goto(`http://127.0.0.1:${proxy.port}/`);
+  // A page of that origin that is not the live page: its own client would open streams too.
+  await page.goto(`http://127.0.0.1:${proxy.port}/health/live`);
   await openEventSource(page, "/feed");
 
   const writer = new PostWriter(driver.db().collection("posts"), 150);
