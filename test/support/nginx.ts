@@ -1,27 +1,17 @@
 // Debian's nginx in front of feed instances, from deploy/nginx.conf: installed with apt-get when
 // missing (as chromium is), run in the foreground from a temporary directory on a free port.
 // `bun test/support/nginx.ts` installs it from CI.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureDebianPackage } from "./debian-package.ts";
 
 export const NGINX = "/usr/sbin/nginx";
 const DEPLOY_CONF = new URL("../../deploy/nginx.conf", import.meta.url).pathname;
 
 /** Makes sure /usr/sbin/nginx exists; throws with apt-get's words if it cannot be installed. */
 export function ensureNginx(): string {
-  if (existsSync(NGINX)) return NGINX;
-  const sudo = process.getuid?.() === 0 ? [] : ["sudo"];
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const command of [
-    ["apt-get", "update"],
-    ["apt-get", "install", "-y", "nginx"],
-  ]) {
-    const run = Bun.spawnSync([...sudo, ...command], { env, stdout: "pipe", stderr: "pipe" });
-    if (run.exitCode !== 0) throw new Error(`${command.join(" ")} failed: ${run.stderr.toString().slice(-2000)}`);
-  }
-  if (!existsSync(NGINX)) throw new Error(`apt-get installed nginx, but ${NGINX} is missing`);
-  return NGINX;
+  return ensureDebianPackage("nginx", NGINX);
 }
 
 /** How the test config differs from the shipped one. */
