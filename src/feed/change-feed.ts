@@ -253,9 +253,12 @@ export class ChangeFeed {
 
   /** The stream's next change, or StreamStuck when it is late (see AnswerWatchdog). */
   #next(stream: Stream): Promise<PostsChange | null> {
+    // Only a getMore can be stuck: a change already in the driver's buffer is handed over at once (and
+    // watching each of those would cost a timer per event). Before the first stream is up, startup's own
+    // timeouts decide (a slow first aggregate is not a stuck stream).
+    const watched = this.#everEstablished && stream.bufferedCount() === 0;
     const next = stream.tryNext();
-    // Before the first stream is up, startup's own timeouts decide (a slow first aggregate is not a stuck stream).
-    return this.#everEstablished ? this.#watchdog.watch(next) : next;
+    return watched ? this.#watchdog.watch(next) : next;
   }
 
   /**

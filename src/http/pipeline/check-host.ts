@@ -1,6 +1,6 @@
 import type { HostPolicy } from "../host-policy.ts";
 import { HttpProblem, problemResponse } from "../problem.ts";
-import type { Step } from "./exchange.ts";
+import { requestUrl, type Step } from "./exchange.ts";
 
 /**
  * 421 Misdirected Request (RFC 9110 §15.5.20: this server does not answer for that authority)
@@ -9,13 +9,8 @@ import type { Step } from "./exchange.ts";
  */
 export function checkHost(hosts: HostPolicy): Step {
   return (exchange, next) => {
-    let url: URL;
-    try {
-      url = new URL(exchange.request.url);
-    } catch {
-      return next();
-    }
-    if ((url.protocol !== "http:" && url.protocol !== "https:") || hosts.allows(url.hostname)) return next();
+    const url = requestUrl(exchange);
+    if (!url || hosts.allows(url.hostname)) return next();
     return Promise.resolve(
       problemResponse(new HttpProblem(421, "This server does not answer for that Host (see ALLOWED_HOSTS)"), url.pathname),
     );

@@ -13,6 +13,7 @@ export type Exchange = {
   readonly clientAddress: () => string;
   /** The matched route's template, for metrics: "unmatched" until a route matches. */
   routeTemplate: string;
+  /** The parsed URL (requestUrl), once a step has asked for it. */
   url?: URL;
   /** Set by matchRoute: the route and the raw values of its `:name` segments. */
   matched?: { route: Route; segments: Record<string, string | undefined> };
@@ -41,6 +42,23 @@ export function compose(steps: readonly Step[]): (exchange: Exchange) => Promise
     };
     return run(0);
   };
+}
+
+/**
+ * The request's URL, parsed once for all the steps that need it: Bun builds it from the Host header,
+ * so without a usable one (HTTP/1.0 without Host, `Host: a b`, a CONNECT target) there is none.
+ */
+export function requestUrl(exchange: Exchange): URL | undefined {
+  if (exchange.url) return exchange.url;
+  let url: URL | undefined;
+  try {
+    url = new URL(exchange.request.url);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+  exchange.url = url;
+  return url;
 }
 
 /** What a step after matchRoute needs; a step placed before it is a wiring error. */

@@ -1,6 +1,6 @@
 import type { Observations } from "../../observability/observations.ts";
 import { HttpProblem } from "../problem.ts";
-import type { Step } from "./exchange.ts";
+import { requestUrl, type Step } from "./exchange.ts";
 
 /**
  * The request's URL, which Bun builds from the Host header: without a usable one (HTTP/1.0
@@ -9,14 +9,8 @@ import type { Step } from "./exchange.ts";
 export function resolveUrl(observations: Observations): Step {
   return (exchange, next) => {
     const { request } = exchange;
-    let url: URL | undefined;
-    try {
-      url = new URL(request.url);
-    } catch {}
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      throw new HttpProblem(400, "The request needs a valid Host header and an origin-form target (/path)");
-    }
-    exchange.url = url;
+    const url = requestUrl(exchange);
+    if (!url) throw new HttpProblem(400, "The request needs a valid Host header and an origin-form target (/path)");
     observations.emit({ type: "request", method: request.method, path: url.pathname });
     return next();
   };
